@@ -1,0 +1,204 @@
+"""A background process that outlives the command that started it.
+
+Each managed process has a folder with `pid` and `log`. Starting checks the ports it
+needs first (a busy port is a clear `PortBusy`, not a crash in a log), then waits for
+readiness. It never kills a process it did not start: the pid file is checked against
+the command line recorded at start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from eccoo.errors import PortBusy, ServiceFailed
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when nothing listens on host:port (we try to bind it ourselves)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def port_answers(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
+    """True when something accepts a TCP connection on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def require_free_ports(ports: Mapping[str, int], host: str = "127.0.0.1") -> None:
+    """Raise `PortBusy` naming the first busy port and what it was meant for."""
+    for purpose, port in ports.items():
+        if not port_is_free(port, host):
+            raise PortBusy(f"port {port} ({purpose}) is already in use on {host}", field=purpose)
+
+
+def free_port() -> int:
+    """A port the kernel says is free now (for tests and ephemeral stacks)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); look at its state.
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+
+
+@dataclass
+class ManagedProcess:
+    """One named background process whose state lives in `state_dir`."""
+
+    name: str
+    state_dir: Path
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / f"{self.name}.log"
+
+    def pid(self) -> int | None:
+        """The pid of our process if it is running, else None (stale files are ignored)."""
+        try:
+            record = json.loads(self.pid_file.read_text())
+        except (OSError, ValueError):
+            return None
+        pid = int(record.get("pid", 0))
+        if pid <= 0 or not _pid_alive(pid):
+            return None
+        # Guard against pid reuse: the running command must be the one we started.
+        if record.get("argv0") and record["argv0"] not in " ".join(_cmdline(pid)):
+            return None
+        return pid
+
+    def running(self) -> bool:
+        return self.pid() is not None
+
+    def start(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> int:
+        """Start argv detached (own session), output appended to the log; returns the pid."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        existing = self.pid()
+        if existing is not None:
+            return existing
+        full_env = dict(os.environ)
+        if env:
+            full_env.update(env)
+        with self.log_file.open("ab") as log:
+            proc = subprocess.Popen(  # noqa: S603 - argv is built by eccoo, never a shell string
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=full_env,
+                cwd=str(cwd) if cwd else None,
+                start_new_session=True,
+            )
+        self._child = proc
+        record = {"pid": proc.pid, "argv0": os.path.basename(argv[0]), "started": time.time()}
+        tmp = self.pid_file.with_suffix(".pid.tmp")
+        tmp.write_text(json.dumps(record))
+        tmp.replace(self.pid_file)
+        return proc.pid
+
+    def wait_ready(
+        self,
+        ready: Callable[[], bool],
+        *,
+        timeout: float,
+        what: str,
+        interval: float = 0.25,
+    ) -> None:
+        """Poll `ready` until true; if the process dies or time runs out, raise with the log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                raise ServiceFailed(
+                    f"{what} exited during start; last log lines:\n{self.tail()}"
+                )
+            with contextlib.suppress(Exception):
+                if ready():
+                    return
+            time.sleep(interval)
+        raise ServiceFailed(f"{what} was not ready after {timeout:.0f}s; see {self.log_file}")
+
+    def stop(self, *, timeout: float = 30.0, sig: int = signal.SIGTERM) -> bool:
+        """Stop the process group gracefully, then kill; True if something was stopped."""
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _pid_alive(pid):
+            self._reap()
+            time.sleep(0.1)
+        if _pid_alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            while _pid_alive(pid):
+                self._reap()
+                time.sleep(0.05)
+        self._reap()
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def kill(self) -> bool:
+        """SIGKILL at once (crash drills)."""
+        return self.stop(timeout=0.0, sig=signal.SIGKILL)
+
+    def _reap(self) -> None:
+        child = getattr(self, "_child", None)
+        if child is not None:
+            with contextlib.suppress(Exception):
+                child.poll()
+
+    def tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log_file.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
