@@ -1,0 +1,81 @@
+"""The gateway's errors: each carries the HTTP status the API answers with.
+
+Routes raise these; one exception handler turns them into a JSON body
+(`EccooError.to_dict()`), so no handler builds an error response by hand.
+"""
+
+from __future__ import annotations
+
+from eccoo.errors import EccooError, InvalidInput, NotFound, PermanentError, RetryableError
+
+
+class GatewayError(EccooError):
+    """Root of the gateway's errors."""
+
+    status_code = 500
+
+
+class Unauthorized(GatewayError, PermanentError, PermissionError):
+    """No token, or a token that failed validation (the reason is never echoed in detail)."""
+
+    status_code = 401
+
+
+class Forbidden(GatewayError, PermanentError, PermissionError):
+    """The caller is known but lacks the hat or the relation to the object."""
+
+    status_code = 403
+
+
+class ObjectNotFound(GatewayError, NotFound):
+    """The object does not exist, or the caller may not know that it does."""
+
+    status_code = 404
+
+
+class BadRequestField(GatewayError, InvalidInput):
+    """A request field is invalid; `field` names it."""
+
+    status_code = 422
+
+
+class IdempotencyKeyReused(GatewayError, InvalidInput):
+    """The same Idempotency-Key arrived with another body."""
+
+    status_code = 422
+
+
+class InFlight(GatewayError, RetryableError):
+    """A request with this Idempotency-Key is still being processed."""
+
+    status_code = 409
+
+
+class StateConflict(GatewayError, PermanentError, ValueError):
+    """The object is not in a state that allows this action."""
+
+    status_code = 409
+
+
+class RateLimited(GatewayError, RetryableError):
+    """Too many submissions from this caller; try again later."""
+
+    status_code = 429
+
+
+class PayloadTooLarge(GatewayError, PermanentError, ValueError):
+    """The request body is larger than the gateway accepts."""
+
+    status_code = 413
+
+
+class Unavailable(GatewayError, RetryableError, ConnectionError):
+    """A part the gateway needs (chain, graph, identity provider) does not answer."""
+
+    status_code = 503
+
+
+class KeyCustodyError(GatewayError, PermanentError, RuntimeError):
+    """The master key is missing or cannot decrypt a custodial key."""
+
+    status_code = 500
