@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+pragma solidity 0.8.28;
+
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Hats} from "./Hats.sol";
+import {IFundingPots} from "./interfaces/IFundingPots.sol";
+import {IMembership} from "./interfaces/IMembership.sol";
+
+/**
+ * @title CareLedger
+ * @notice The appointment lifecycle, from booking to payment:
+ * Booked -> (giver) Delivered -> (receiver or arranger) Confirmed -> (anyone) Paid.
+ * Booked -> Cancelled before the start; Delivered -> Disputed within the dispute window;
+ * a coordinator resolves a dispute by paying in full, in part, or voiding (Voided).
+ * Payment = floor(ratePerHour * durationMinutes / 60) pennies, drawn from the receiver's pot;
+ * the fee (basis points, floored) goes to the fee account and the rest to the giver, so
+ * fee + giver share = payment. An appointment is paid at most once: Paid is terminal.
+ */
+contract CareLedger is ERC2771Context, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    uint8 public constant STATUS_NONE = 0;
+    uint8 public constant STATUS_BOOKED = 1;
+    uint8 public constant STATUS_DELIVERED = 2;
+    uint8 public constant STATUS_CONFIRMED = 3;
+    uint8 public constant STATUS_PAID = 4;
+    uint8 public constant STATUS_CANCELLED = 5;
+    uint8 public constant STATUS_DISPUTED = 6;
+    uint8 public constant STATUS_VOIDED = 7;
+
+    uint8 public constant OUTCOME_VOID = 0;
+    uint8 public constant OUTCOME_PARTIAL = 1;
+    uint8 public constant OUTCOME_FULL = 2;
+
+    uint16 public constant MAX_FEE_BPS = 10_000;
+    uint32 public constant MAX_DURATION_MINUTES = 24 * 60;
+    /// @notice Upper bound on the hourly rate in pennies (10 million pounds an hour).
+    uint256 public constant MAX_RATE_PER_HOUR = 1e9;
+
+    struct Appointment {
+        address receiver;
+        address giver;
+        address arranger;
+        uint64 start;
+        uint32 durationMinutes;
+        uint8 status;
+        uint64 deliveredAt;
+        uint256 potId;
+        uint256 ratePerHour;
+        uint256 amount;
+        uint256 paidAmount;
+        uint256 fee;
+    }
+
+    IMembership public immutable membership;
+    IERC20 public immutable coin;
+    IFundingPots public immutable pots;
+
+    uint16 public feeBps;
+    address public feeAccount;
+    uint32 public disputeWindow = 7 days;
+    uint256 public appointmentCount;
+
+    mapping(uint256 appointmentId => Appointment) private _appointments;
+    mapping(bytes32 noteHash => uint256 appointmentId) private _noteAppointments;
+
+    event AppointmentBooked(
+        uint256 indexed appointmentId,
+        address indexed receiver,
+        address indexed giver,
+        address arranger,
+        uint256 potId,
+        uint64 start,
+        uint32 durationMinutes,
+        uint256 ratePerHour,
+        uint256 amount
+    );
+    event AppointmentDelivered(uint256 indexed appointmentId, address indexed giver, uint64 deliveredAt);
+    event AppointmentConfirmed(uint256 indexed appointmentId, address indexed by);
+    event AppointmentCancelled(uint256 indexed appointmentId, address indexed by);
+    event AppointmentDisputed(uint256 indexed appointmentId, address indexed by, bytes32 reasonHash);
+    event DisputeResolved(uint256 indexed appointmentId, address indexed coordinator, uint8 outcome, uint256 paidAmount);
+    event AppointmentVoided(uint256 indexed appointmentId);
+    event AppointmentPaid(
+        uint256 indexed appointmentId, address indexed giver, uint256 indexed potId, uint256 amount, uint256 giverShare, uint256 fee
+    );
+    event CareNoteAnchored(uint256 indexed appointmentId, bytes32 indexed noteHash, address indexed author);
+    event FeeSet(uint16 feeBps, address indexed by);
+    event FeeAccountSet(address indexed account, address indexed by);
+    event DisputeWindowSet(uint32 seconds_, address indexed by);
+
+    error CareLedgerMissingHat(address account, uint8 hat);
+    error CareLedgerUnauthorized(address caller, uint256 appointmentId);
+    error CareLedgerInvalidParties(address receiver, address giver);
+    error CareLedgerInvalidStart(uint64 start);
+    error CareLedgerInvalidDuration(uint32 durationMinutes);
+    error CareLedgerInvalidRate(uint256 ratePerHour);
+    error CareLedgerZeroPayment(uint256 ratePerHour, uint32 durationMinutes);
+    error CareLedgerUnknownPot(uint256 potId);
+    error CareLedgerPotMismatch(uint256 potId, address receiver);
+    error CareLedgerUnknownAppointment(uint256 appointmentId);
+    error CareLedgerInvalidStatus(uint256 appointmentId, uint8 status);
+    error CareLedgerNotStarted(uint256 appointmentId, uint64 start);
+    error CareLedgerTooLateToCancel(uint256 appointmentId, uint64 start);
+    error CareLedgerDisputeWindowClosed(uint256 appointmentId, uint256 deadline);
+    error CareLedgerInvalidResolution(uint256 appointmentId, uint256 paidAmount, uint256 amount);
+    error CareLedgerInvalidNoteHash(bytes32 noteHash);
+    error CareLedgerNoteAlreadyAnchored(bytes32 noteHash, uint256 appointmentId);
+    error CareLedgerInvalidFee(uint16 feeBps);
+    error CareLedgerInvalidDisputeWindow(uint32 seconds_);
+    error CareLedgerUnregisteredAccount(address account);
+    error CareLedgerFeeAccountNotSet();
+
+    constructor(address trustedForwarder, IMembership membership_, IERC20 coin_, IFundingPots pots_)
+        ERC2771Context(trustedForwarder)
+    {
+        membership = membership_;
+        coin = coin_;
+        pots = pots_;
+    }
+
+    modifier onlyHat(uint8 hat) {
+        address sender = _msgSender();
+        if (!membership.hasHat(sender, hat)) revert CareLedgerMissingHat(sender, hat);
+        _;
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /// @notice Books care for `receiver` by `giver`, paid from pot `potId`.
+    /// @dev The receiver, the receiver's arranger or a coordinator may book.
+    /// @return appointmentId the new appointment's id (ids start at 1)
+    function book(
+        address receiver,
+        address giver,
+        uint64 start,
+        uint32 durationMinutes,
+        uint256 ratePerHour,
+        uint256 potId
+    ) external returns (uint256 appointmentId) {
+        address sender = _msgSender();
+        address arranger = membership.arrangerOf(receiver);
+        if (sender != receiver && (arranger == address(0) || sender != arranger)) {
+            if (!membership.hasHat(sender, Hats.COORDINATOR)) revert CareLedgerUnauthorized(sender, 0);
+        }
+        if (!membership.hasHat(receiver, Hats.CARE_RECEIVER)) revert CareLedgerMissingHat(receiver, Hats.CARE_RECEIVER);
+        if (!membership.hasHat(giver, Hats.CARE_GIVER)) revert CareLedgerMissingHat(giver, Hats.CARE_GIVER);
+        if (giver == receiver) revert CareLedgerInvalidParties(receiver, giver);
+        if (start == 0) revert CareLedgerInvalidStart(start);
+        if (durationMinutes == 0 || durationMinutes > MAX_DURATION_MINUTES) revert CareLedgerInvalidDuration(durationMinutes);
+        if (ratePerHour == 0 || ratePerHour > MAX_RATE_PER_HOUR) revert CareLedgerInvalidRate(ratePerHour);
+        // Both factors are bounded above, so the product cannot overflow.
+        uint256 amount = (ratePerHour * durationMinutes) / 60;
+        if (amount == 0) revert CareLedgerZeroPayment(ratePerHour, durationMinutes);
+        address potReceiver = pots.receiverOf(potId);
+        if (potReceiver == address(0)) revert CareLedgerUnknownPot(potId);
+        if (potReceiver != receiver) revert CareLedgerPotMismatch(potId, receiver);
+
+        appointmentId = ++appointmentCount;
+        Appointment storage a = _appointments[appointmentId];
+        a.receiver = receiver;
+        a.giver = giver;
+        a.arranger = arranger;
+        a.start = start;
+        a.durationMinutes = durationMinutes;
+        a.status = STATUS_BOOKED;
+        a.potId = potId;
+        a.ratePerHour = ratePerHour;
+        a.amount = amount;
+        emit AppointmentBooked(
+            appointmentId, receiver, giver, arranger, potId, start, durationMinutes, ratePerHour, amount
+        );
+    }
+
+    /// @notice The giver marks the appointment delivered, at or after its start.
+    function markDelivered(uint256 appointmentId) external {
+        Appointment storage a = _inStatus(appointmentId, STATUS_BOOKED);
+        address sender = _msgSender();
+        if (sender != a.giver) revert CareLedgerUnauthorized(sender, appointmentId);
+        if (block.timestamp < a.start) revert CareLedgerNotStarted(appointmentId, a.start);
+        a.status = STATUS_DELIVERED;
+        a.deliveredAt = uint64(block.timestamp);
+        emit AppointmentDelivered(appointmentId, sender, uint64(block.timestamp));
+    }
+
+    /// @notice The receiver or their arranger confirms delivered care: the second signature.
+    function confirm(uint256 appointmentId) external {
+        Appointment storage a = _inStatus(appointmentId, STATUS_DELIVERED);
+        address sender = _msgSender();
+        if (!_isReceiverSide(a, sender)) revert CareLedgerUnauthorized(sender, appointmentId);
+        a.status = STATUS_CONFIRMED;
+        emit AppointmentConfirmed(appointmentId, sender);
+    }
+
+    /// @notice Releases the payment of a confirmed appointment from the pot. Anyone may call.
+    function releasePayment(uint256 appointmentId) external nonReentrant {
+        Appointment storage a = _inStatus(appointmentId, STATUS_CONFIRMED);
+        _pay(appointmentId, a, a.amount);
+    }
+
+    /// @notice Cancels a booked appointment before it starts. Either party, the arranger or a coordinator.
+    function cancel(uint256 appointmentId) external {
+        Appointment storage a = _inStatus(appointmentId, STATUS_BOOKED);
+        address sender = _msgSender();
+        if (!_isReceiverSide(a, sender) && sender != a.giver && !membership.hasHat(sender, Hats.COORDINATOR)) {
+            revert CareLedgerUnauthorized(sender, appointmentId);
+        }
+        if (block.timestamp >= a.start) revert CareLedgerTooLateToCancel(appointmentId, a.start);
+        a.status = STATUS_CANCELLED;
+        emit AppointmentCancelled(appointmentId, sender);
+    }
+
+    /// @notice The receiver or their arranger disputes delivered care within the dispute window.
+    /// @param reasonHash hash of the reason, kept off chain
+    function dispute(uint256 appointmentId, bytes32 reasonHash) external {
+        Appointment storage a = _inStatus(appointmentId, STATUS_DELIVERED);
+        address sender = _msgSender();
+        if (!_isReceiverSide(a, sender)) revert CareLedgerUnauthorized(sender, appointmentId);
+        uint256 deadline = uint256(a.deliveredAt) + disputeWindow;
+        if (block.timestamp > deadline) revert CareLedgerDisputeWindowClosed(appointmentId, deadline);
+        a.status = STATUS_DISPUTED;
+        emit AppointmentDisputed(appointmentId, sender, reasonHash);
+    }
+
+    /// @notice A coordinator who is not a party resolves a dispute: pay `paidAmount`
+    /// (the full amount, part of it, or zero to void).
+    function resolveDispute(uint256 appointmentId, uint256 paidAmount) external nonReentrant onlyHat(Hats.COORDINATOR) {
+        Appointment storage a = _inStatus(appointmentId, STATUS_DISPUTED);
+        address sender = _msgSender();
+        if (sender == a.receiver || sender == a.giver) revert CareLedgerUnauthorized(sender, appointmentId);
+        if (paidAmount > a.amount) revert CareLedgerInvalidResolution(appointmentId, paidAmount, a.amount);
+        if (paidAmount == 0) {
+            a.status = STATUS_VOIDED;
+            emit DisputeResolved(appointmentId, sender, OUTCOME_VOID, 0);
+            emit AppointmentVoided(appointmentId);
+            return;
+        }
+        emit DisputeResolved(appointmentId, sender, paidAmount == a.amount ? OUTCOME_FULL : OUTCOME_PARTIAL, paidAmount);
+        _pay(appointmentId, a, paidAmount);
+    }
+
+    /// @notice Anchors the hash of a care note against an appointment. A party or the arranger.
+    function anchorCareNote(uint256 appointmentId, bytes32 noteHash) external {
+        Appointment storage a = _appointment(appointmentId);
+        address sender = _msgSender();
+        if (sender != a.giver && !_isReceiverSide(a, sender)) revert CareLedgerUnauthorized(sender, appointmentId);
+        if (noteHash == bytes32(0)) revert CareLedgerInvalidNoteHash(noteHash);
+        uint256 anchoredAt = _noteAppointments[noteHash];
+        if (anchoredAt != 0) revert CareLedgerNoteAlreadyAnchored(noteHash, anchoredAt);
+        _noteAppointments[noteHash] = appointmentId;
+        emit CareNoteAnchored(appointmentId, noteHash, sender);
+    }
+
+    // -------------------------------------------------------------------- admin
+
+    /// @notice Sets the cooperative's fee in basis points of each payment. Admin only.
+    function setFee(uint16 feeBps_) external onlyHat(Hats.ADMIN) {
+        if (feeBps_ > MAX_FEE_BPS) revert CareLedgerInvalidFee(feeBps_);
+        feeBps = feeBps_;
+        emit FeeSet(feeBps_, _msgSender());
+    }
+
+    /// @notice Sets the registered account fees are paid to. Admin only.
+    function setFeeAccount(address account) external onlyHat(Hats.ADMIN) {
+        if (!membership.isRegistered(account)) revert CareLedgerUnregisteredAccount(account);
+        feeAccount = account;
+        emit FeeAccountSet(account, _msgSender());
+    }
+
+    /// @notice Sets how long after delivery a dispute may be raised, in seconds. Admin only.
+    function setDisputeWindow(uint32 seconds_) external onlyHat(Hats.ADMIN) {
+        if (seconds_ == 0) revert CareLedgerInvalidDisputeWindow(seconds_);
+        disputeWindow = seconds_;
+        emit DisputeWindowSet(seconds_, _msgSender());
+    }
+
+    // -------------------------------------------------------------------- views
+
+    /// @notice Everything recorded about one appointment (status NONE if it does not exist).
+    function appointmentOf(uint256 appointmentId) external view returns (Appointment memory) {
+        return _appointments[appointmentId];
+    }
+
+    /// @notice The appointment a care note hash is anchored to, zero if none.
+    function appointmentOfNote(bytes32 noteHash) external view returns (uint256) {
+        return _noteAppointments[noteHash];
+    }
+
+    // ----------------------------------------------------------------- internal
+
+    function _pay(uint256 appointmentId, Appointment storage a, uint256 paidAmount) internal {
+        // paidAmount <= MAX_RATE_PER_HOUR * MAX_DURATION_MINUTES, so this cannot overflow.
+        uint256 fee = (paidAmount * feeBps) / MAX_FEE_BPS;
+        address feeTo = feeAccount;
+        if (fee > 0 && feeTo == address(0)) revert CareLedgerFeeAccountNotSet();
+        uint256 giverShare = paidAmount - fee;
+        a.status = STATUS_PAID;
+        a.paidAmount = paidAmount;
+        a.fee = fee;
+        emit AppointmentPaid(appointmentId, a.giver, a.potId, paidAmount, giverShare, fee);
+        pots.drawForAppointment(a.potId, appointmentId, paidAmount);
+        if (giverShare > 0) coin.safeTransfer(a.giver, giverShare);
+        if (fee > 0) coin.safeTransfer(feeTo, fee);
+    }
+
+    function _appointment(uint256 appointmentId) internal view returns (Appointment storage a) {
+        a = _appointments[appointmentId];
+        if (a.status == STATUS_NONE) revert CareLedgerUnknownAppointment(appointmentId);
+    }
+
+    function _inStatus(uint256 appointmentId, uint8 status) internal view returns (Appointment storage a) {
+        a = _appointment(appointmentId);
+        if (a.status != status) revert CareLedgerInvalidStatus(appointmentId, a.status);
+    }
+
+    /// @dev The receiver, or whoever is the receiver's arranger now (arrangers can change).
+    function _isReceiverSide(Appointment storage a, address account) internal view returns (bool) {
+        if (account == a.receiver) return true;
+        address arranger = membership.arrangerOf(a.receiver);
+        return arranger != address(0) && account == arranger;
+    }
+}
