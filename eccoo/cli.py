@@ -65,7 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     except EccooError as exc:
         field = f" [{exc.field}]" if exc.field else ""
         first_line = exc.message.splitlines()[0] if exc.message else type(exc).__name__
-        err_console.print(f"[bold red]error{field}:[/] {first_line}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error{field}:[/] {first_line}", highlight=False, soft_wrap=True
+        )
         rest = exc.message.splitlines()[1:]
         if rest:
             err_console.print("\n".join(rest), highlight=False, markup=False, style="dim")

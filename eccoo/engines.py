@@ -69,8 +69,9 @@ def _npm_key() -> str:
     return hashlib.sha256(lock.read_bytes()).hexdigest()[:12]
 
 
-def _run(argv: list[str], what: str, *, cwd: Path | None = None, env: dict[str, str] | None = None
-         ) -> str:
+def _run(
+    argv: list[str], what: str, *, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> str:
     if shutil.which(argv[0]) is None and not Path(argv[0]).exists():
         raise ToolchainError(f"{what}: `{argv[0]}` is not installed on this machine")
     full_env = dict(os.environ)
@@ -88,8 +89,12 @@ def ensure_geth(paths: EnginePaths) -> Path:
         return paths.geth
     paths.geth.parent.mkdir(parents=True, exist_ok=True)
     _run(
-        ["go", "install", "-ldflags=-checklinkname=0",
-         f"github.com/ethereum/go-ethereum/cmd/geth@v{GETH_VERSION}"],
+        [
+            "go",
+            "install",
+            "-ldflags=-checklinkname=0",
+            f"github.com/ethereum/go-ethereum/cmd/geth@v{GETH_VERSION}",
+        ],
         f"building geth v{GETH_VERSION}",
         cwd=paths.root,
         env={"GOBIN": str(paths.geth.parent), "GOFLAGS": "-mod=mod"},
@@ -107,8 +112,11 @@ def ensure_npm(paths: EnginePaths) -> Path:
         paths.npm_dir.mkdir(parents=True, exist_ok=True)
         for name in ("package.json", "package-lock.json"):
             shutil.copy2(ENGINES_SRC / name, paths.npm_dir / name)
-        _run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"], "npm ci",
-             cwd=paths.npm_dir)
+        _run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+            "npm ci",
+            cwd=paths.npm_dir,
+        )
         marker.write_text("ok\n")
     # The repo sees the same modules (ape-config.yaml remaps OpenZeppelin through it).
     link = ENGINES_SRC / "node_modules"
@@ -134,15 +142,15 @@ def ensure_solc(paths: EnginePaths) -> Path:
         wrapper = paths.solc.parent / "solc.js"
         shutil.copy2(ENGINES_SRC / "solc" / "solc.js", wrapper)
         script = (
-            "#!/bin/sh\n"
-            f'NODE_PATH="{paths.npm_dir / "node_modules"}" exec node "{wrapper}" "$@"\n'
+            f'#!/bin/sh\nNODE_PATH="{paths.npm_dir / "node_modules"}" exec node "{wrapper}" "$@"\n'
         )
     _write_if_changed(paths.solc, script, mode=0o755)
     # py-solc-x (and through it Ape) looks for `solc-v<version>` in ~/.solcx.
     solcx_dir = Path(os.environ.get("SOLCX_BINARY_PATH", Path.home() / ".solcx"))
     solcx_dir.mkdir(parents=True, exist_ok=True)
-    _write_if_changed(solcx_dir / f"solc-v{SOLC_VERSION}", f'#!/bin/sh\nexec "{paths.solc}" "$@"\n',
-                      mode=0o755)
+    _write_if_changed(
+        solcx_dir / f"solc-v{SOLC_VERSION}", f'#!/bin/sh\nexec "{paths.solc}" "$@"\n', mode=0o755
+    )
     out = _run([str(paths.solc), "--version"], "solc --version")
     if SOLC_VERSION not in out:
         raise ToolchainError(f"solc wrapper reports another version:\n{out}")
@@ -164,10 +172,20 @@ def ensure_neo4j(paths: EnginePaths) -> Path:
         return paths.neo4j_lib
     tmp = paths.neo4j_lib.parent / "lib.partial"
     shutil.rmtree(tmp, ignore_errors=True)
-    _run(["mvn", "-q", "-B", "-f", str(ENGINES_SRC / "neo4j" / "pom.xml"),
-          f"-Dneo4j.version={NEO4J_VERSION}", "dependency:copy-dependencies",
-          "-DincludeScope=runtime", f"-DoutputDirectory={tmp}"],
-         f"fetching Neo4j {NEO4J_VERSION} from Maven Central")
+    _run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(ENGINES_SRC / "neo4j" / "pom.xml"),
+            f"-Dneo4j.version={NEO4J_VERSION}",
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={tmp}",
+        ],
+        f"fetching Neo4j {NEO4J_VERSION} from Maven Central",
+    )
     shutil.rmtree(paths.neo4j_lib, ignore_errors=True)
     tmp.replace(paths.neo4j_lib)
     marker.write_text("ok\n")
@@ -180,10 +198,18 @@ def ensure_keycloak(paths: EnginePaths) -> Path:
     if marker.exists():
         return paths.keycloak_home
     download = paths.root / "downloads"
-    _run(["mvn", "-q", "-B", "dependency:copy",
-          f"-Dartifact=org.keycloak:keycloak-quarkus-dist:{KEYCLOAK_VERSION}:zip",
-          f"-DoutputDirectory={download}"],
-         f"fetching Keycloak {KEYCLOAK_VERSION} from Maven Central", cwd=paths.root)
+    _run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "dependency:copy",
+            f"-Dartifact=org.keycloak:keycloak-quarkus-dist:{KEYCLOAK_VERSION}:zip",
+            f"-DoutputDirectory={download}",
+        ],
+        f"fetching Keycloak {KEYCLOAK_VERSION} from Maven Central",
+        cwd=paths.root,
+    )
     archive = download / f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.zip"
     staging = paths.root / f"keycloak-{KEYCLOAK_VERSION}.partial"
     shutil.rmtree(staging, ignore_errors=True)

@@ -22,8 +22,13 @@ def setup(
     paths = engine_paths(settings)
     paths.root.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
         for label, step in STEPS:
             if only and not any(word.lower() in label.lower() for word in only):
                 continue

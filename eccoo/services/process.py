@@ -71,12 +71,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _cmdline(pid: int) -> list[str]:
+def _start_ticks(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (field 22 of /proc/pid/stat)."""
     try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return []
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
 
 
 @dataclass
@@ -88,7 +89,7 @@ class ManagedProcess:
 
     @property
     def pid_file(self) -> Path:
-        return self.state_dir / f"{self.name}.pid"
+        return self.state_dir / f"{self.name}.process.json"
 
     @property
     def log_file(self) -> Path:
@@ -103,8 +104,9 @@ class ManagedProcess:
         pid = int(record.get("pid", 0))
         if pid <= 0 or not _pid_alive(pid):
             return None
-        # Guard against pid reuse: the running command must be the one we started.
-        if record.get("argv0") and record["argv0"] not in " ".join(_cmdline(pid)):
+        # Guard against pid reuse: the process must have started when ours did (an exec,
+        # like kc.sh becoming java, keeps the pid and its start time).
+        if record.get("start_ticks") is not None and _start_ticks(pid) != record["start_ticks"]:
             return None
         return pid
 
@@ -127,7 +129,7 @@ class ManagedProcess:
         if env:
             full_env.update(env)
         with self.log_file.open("ab") as log:
-            proc = subprocess.Popen(  # noqa: S603 - argv is built by eccoo, never a shell string
+            proc = subprocess.Popen(
                 list(argv),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -137,8 +139,13 @@ class ManagedProcess:
                 start_new_session=True,
             )
         self._child = proc
-        record = {"pid": proc.pid, "argv0": os.path.basename(argv[0]), "started": time.time()}
-        tmp = self.pid_file.with_suffix(".pid.tmp")
+        record = {
+            "pid": proc.pid,
+            "argv0": os.path.basename(argv[0]),
+            "start_ticks": _start_ticks(proc.pid),
+            "started": time.time(),
+        }
+        tmp = self.pid_file.with_name(self.pid_file.name + ".tmp")
         tmp.write_text(json.dumps(record))
         tmp.replace(self.pid_file)
         return proc.pid
@@ -154,10 +161,10 @@ class ManagedProcess:
         """Poll `ready` until true; if the process dies or time runs out, raise with the log."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not self.running():
-                raise ServiceFailed(
-                    f"{what} exited during start; last log lines:\n{self.tail()}"
-                )
+            child = getattr(self, "_child", None)
+            exited = child.poll() is not None if child is not None else not self.running()
+            if exited:
+                raise ServiceFailed(f"{what} exited during start; last log lines:\n{self.tail()}")
             with contextlib.suppress(Exception):
                 if ready():
                     return
