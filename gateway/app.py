@@ -1,0 +1,77 @@
+"""Build the gateway's FastAPI app: `/api/v1`, OpenAPI at `/openapi.json`, one error shape.
+
+Every error leaves as `{"error", "message", "field", "retryable"}`; a 401 also carries
+`WWW-Authenticate: Bearer`. Validation errors are 422 and name the first bad field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from eccoo.gateway.errors import GatewayError
+from eccoo.gateway.limits import BodySizeLimit
+from eccoo.gateway.routes import hats, me, transactions, wallet
+from eccoo.gateway.services import Services
+from eccoo.gateway.settings import GatewaySettings
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+
+def _field_of(error: dict[str, object]) -> str:
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]  # type: ignore[union-attr]
+    return ".".join(loc) or "body"
+
+
+def create_app(settings: GatewaySettings, services: Services | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built = services or Services.build(settings)
+        app.state.services = built
+        try:
+            if built.chain is not None:
+                built.chain.start()  # type: ignore[attr-defined]
+            yield
+        finally:
+            if built.chain is not None:
+                built.chain.stop()  # type: ignore[attr-defined]
+            if services is None:
+                built.close()
+
+    app = FastAPI(
+        title="eccoo gateway",
+        version="1",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @app.exception_handler(GatewayError)
+    async def _gateway_error(_request: Request, exc: GatewayError) -> JSONResponse:
+        headers = (
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status_code == 401 else None
+        )
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        body = {
+            "error": "InvalidInput",
+            "message": str(first.get("msg", "invalid request")),
+            "field": _field_of(first),
+            "retryable": False,
+        }
+        return JSONResponse(body, status_code=422)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for router in (me.router, hats.router, wallet.router, transactions.router):
+        app.include_router(router, prefix="/api/v1")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,79 @@
+"""FastAPI dependencies: the gateway's parts, the caller, and authorization as dependencies.
+
+Handlers never check a hat with an `if`: they declare `CurrentMember` or
+`RequireHat("coordinator")`, and object-level checks live in `load_*_for` dependencies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from eccoo.gateway import members
+from eccoo.gateway.errors import Forbidden, Unauthorized
+from eccoo.gateway.security import Principal
+from eccoo.gateway.services import Services
+from eccoo.gateway.store.models import Member
+from fastapi import Depends, Request
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def bearer_principal(request: Request, services: ServicesDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("a bearer access token is required")
+    return services.validator.validate(token.strip())
+
+
+CurrentPrincipal = Annotated[Principal, Depends(bearer_principal)]
+
+
+def current_member(principal: CurrentPrincipal, services: ServicesDep) -> Member:
+    return members.get_or_create(services.store, services.custody, principal, services.salt)
+
+
+CurrentMember = Annotated[Member, Depends(current_member)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The member behind the request and the hats that count for it."""
+
+    principal: Principal
+    member: Member
+    hats: frozenset[str]
+
+    def has(self, hat: str) -> bool:
+        return hat in self.hats
+
+
+def current_caller(
+    principal: CurrentPrincipal, member: CurrentMember, services: ServicesDep
+) -> Caller:
+    return Caller(principal, member, members.effective_hats(services.store, principal))
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+class RequireHat:
+    """`Depends(RequireHat("treasurer"))`: 403 unless the caller wears one of the hats."""
+
+    def __init__(self, *hats: str) -> None:
+        self.hats = frozenset(hats)
+
+    def __call__(self, caller: CurrentCaller) -> Caller:
+        if not (caller.hats & self.hats):
+            raise Forbidden(f"this needs the {' or '.join(sorted(self.hats))} hat")
+        return caller
+
+
+Coordinator = Annotated[Caller, Depends(RequireHat("coordinator"))]
+Treasurer = Annotated[Caller, Depends(RequireHat("treasurer"))]

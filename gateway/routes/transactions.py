@@ -1,0 +1,35 @@
+"""`/transactions/{id}`: the state of a transaction the caller submitted.
+
+Another member's transaction answers 404, exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from eccoo.gateway.deps import CurrentMember, ServicesDep
+from eccoo.gateway.errors import ObjectNotFound
+from eccoo.gateway.schemas import TransactionPublic
+from eccoo.gateway.store.models import ChainTransaction
+from fastapi import APIRouter
+
+router = APIRouter(tags=["transactions"])
+
+
+def transaction_public(tx: ChainTransaction) -> TransactionPublic:
+    return TransactionPublic(
+        id=tx.id,
+        kind=tx.kind,
+        state=tx.state,
+        tx_hash=tx.tx_hash,  # type: ignore[arg-type]
+        block_number=tx.block_number,
+        error=tx.error,
+        error_args=tx.error_args,
+    )
+
+
+@router.get("/transactions/{tx_id}", response_model=TransactionPublic)
+def read_transaction(tx_id: str, member: CurrentMember, services: ServicesDep) -> TransactionPublic:
+    with services.store.unit() as session:
+        tx = session.get(ChainTransaction, tx_id)
+        if tx is None or tx.subject != member.subject:
+            raise ObjectNotFound("no such transaction", field="tx_id")
+        return transaction_public(tx)

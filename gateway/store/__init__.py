@@ -1,0 +1,1 @@
+"""The gateway's durable state: SQLite in WAL mode through SQLAlchemy 2 (see docs/gateway.md)."""

@@ -1,0 +1,122 @@
+"""The gateway's tables: members and their keys, hat requests, idempotency, transactions.
+
+Custodial keys are stored only as AES-GCM ciphertext; the plaintext never touches a
+column. Nothing here holds care-note content (that lives encrypted in the graph).
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def _now() -> float:
+    return time.time()
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Member(Base):
+    """One member, keyed by the identity provider's `sub`."""
+
+    __tablename__ = "members"
+
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(66), unique=True)  # pseudonymous bytes32
+    address: Mapped[str] = mapped_column(String(42), unique=True)
+    wallet_kind: Mapped[str] = mapped_column(String(16), default="custodial")
+    custodial_address: Mapped[str] = mapped_column(String(42), unique=True)
+    key_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    membership: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[float] = mapped_column(default=_now)
+
+
+class HatRequest(Base):
+    """A member asks for a hat; a coordinator approves or declines it."""
+
+    __tablename__ = "hat_requests"
+    __table_args__ = (UniqueConstraint("subject", "hat", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(ForeignKey("members.subject"))
+    hat: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[float] = mapped_column(default=_now)
+
+
+class LinkChallenge(Base):
+    """A one-time message a member signs with their own wallet to link it."""
+
+    __tablename__ = "link_challenges"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(ForeignKey("members.subject"))
+    address: Mapped[str] = mapped_column(String(42))
+    expires_at: Mapped[float] = mapped_column()
+    used: Mapped[bool] = mapped_column(default=False)
+
+
+class IdempotencyRecord(Base):
+    """The first response to (caller, Idempotency-Key), kept so retries get it again."""
+
+    __tablename__ = "idempotency"
+
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="in_flight")
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    response_body: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[float] = mapped_column(default=_now)
+
+
+class RelayerNonce(Base):
+    """The next nonce each relayer will use, assigned here and persisted before signing."""
+
+    __tablename__ = "relayer_nonces"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    next_nonce: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChainTransaction(Base):
+    """One relayed transaction and its life: queued, sent, mined, confirmed / failed / reverted."""
+
+    __tablename__ = "transactions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    request_hash: Mapped[str] = mapped_column(String(66), unique=True)  # never sent twice
+    to: Mapped[str] = mapped_column(String(42))
+    data: Mapped[str] = mapped_column(Text)
+    gas: Mapped[int] = mapped_column(BigInteger)
+    relayer: Mapped[str | None] = mapped_column(String(42), default=None)
+    nonce: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    raw: Mapped[str | None] = mapped_column(Text, default=None)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), default=None, index=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    error_args: Mapped[str | None] = mapped_column(Text, default=None)
+    sent_at: Mapped[float | None] = mapped_column(default=None)
+    created_at: Mapped[float] = mapped_column(default=_now)
+    updated_at: Mapped[float] = mapped_column(default=_now, onupdate=_now)
+
+
+class AuditEntry(Base):
+    """Who did or read what, when (care-note reads, grants, approvals)."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(default=_now)
+    subject: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    object_ref: Mapped[str] = mapped_column(String(255))
