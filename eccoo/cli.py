@@ -11,6 +11,7 @@ from importlib import import_module
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from eccoo.errors import EccooError
 
@@ -63,10 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv)
     except EccooError as exc:
-        field = f" [{exc.field}]" if exc.field else ""
+        field = escape(f" [{exc.field}]") if exc.field else ""
         first_line = exc.message.splitlines()[0] if exc.message else type(exc).__name__
         err_console.print(
-            f"[bold red]error{field}:[/] {first_line}", highlight=False, soft_wrap=True
+            f"[bold red]error{field}:[/] {escape(first_line)}", highlight=False, soft_wrap=True
         )
         rest = exc.message.splitlines()[1:]
         if rest:
