@@ -30,6 +30,7 @@ class StackSettings(BaseSettings):
 
     validators: int = Field(default=4, ge=1, le=16)
     period: int = Field(default=1, ge=1)
+    network_base_port: int = Field(default=8545, ge=1024, le=65000)
     neo4j_bolt_port: int = 7687
     keycloak_port: int = 8080
     keycloak_management_port: int = 9000
