@@ -1,0 +1,304 @@
+"""Relayed transactions: a pool of relayer keys, nonces assigned and persisted here.
+
+A transaction is signed and its raw bytes stored in the same database commit that takes
+its nonce, so a crash between signing and broadcasting loses nothing: on restart the
+stored raw transaction is broadcast again (same hash), never re-signed with a new nonce.
+Every request hash is unique, so one request is never sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from eccoo.gateway.revert import RevertDecoder
+from eccoo.gateway.store.db import Store
+from eccoo.gateway.store.models import ChainTransaction, RelayerNonce
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from web3 import Web3
+from web3.exceptions import TransactionNotFound
+
+log = logging.getLogger("eccoo.gateway.tx")
+
+# Public life of a transaction. `signed` = nonce taken, raw stored, not yet broadcast.
+STATES = ("queued", "signed", "sent", "mined", "confirmed", "failed", "reverted")
+OPEN_STATES = ("signed", "sent", "mined")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    id: str
+    created: bool  # False when the same request had been submitted before
+
+
+class TransactionManager:
+    """Queues, signs, sends and follows transactions until confirmed after K blocks."""
+
+    def __init__(
+        self,
+        store: Store,
+        w3: Web3,
+        relayers: Sequence[LocalAccount],
+        *,
+        chain_id: int,
+        confirmations: int = 2,
+        poll_seconds: float = 0.5,
+        resubmit_after_seconds: float = 30.0,
+        decoder: RevertDecoder | None = None,
+        on_change: Callable[[ChainTransaction], None] | None = None,
+    ) -> None:
+        if not relayers:
+            raise ValueError("the transaction manager needs at least one relayer key")
+        self.store = store
+        self.w3 = w3
+        self.relayers = {r.address: r for r in relayers}
+        self.chain_id = chain_id
+        self.confirmations = confirmations
+        self.poll_seconds = poll_seconds
+        self.resubmit_after = resubmit_after_seconds
+        self.decoder = decoder or RevertDecoder([])
+        self.on_change = on_change
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._gas_price: int | None = None
+        # Test hook for the crash drill: called after a commit of signed rows, before sending.
+        self.after_sign: Callable[[list[str]], None] | None = None
+
+    # --- submission (fast: one insert) ----------------------------------------------------
+    def submit(
+        self, *, subject: str, kind: str, to: str, data: str, gas: int, request_hash: str
+    ) -> Submitted:
+        tx = ChainTransaction(
+            id=str(uuid.uuid4()),
+            subject=subject,
+            kind=kind,
+            request_hash=request_hash,
+            to=to,
+            data=data,
+            gas=gas,
+            state="queued",
+        )
+        try:
+            with self.store.unit() as session:
+                session.add(tx)
+        except IntegrityError:
+            with self.store.unit() as session:
+                found = session.scalars(
+                    select(ChainTransaction).where(ChainTransaction.request_hash == request_hash)
+                ).one()
+                return Submitted(found.id, created=False)
+        self._wake.set()
+        return Submitted(tx.id, created=True)
+
+    def get(self, tx_id: str) -> ChainTransaction | None:
+        with self.store.unit() as session:
+            return session.get(ChainTransaction, tx_id)
+
+    # --- the worker ------------------------------------------------------------------------
+    def start(self) -> None:
+        self.reconcile()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="eccoo-tx", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.step()
+            except Exception:
+                log.exception("transaction manager step failed; retrying")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def step(self) -> None:
+        """One round: sign what is queued, broadcast what is signed, follow what is sent."""
+        signed = self._sign_queued()
+        if signed and self.after_sign is not None:
+            self.after_sign(signed)
+        self._broadcast_signed()
+        self._follow_sent()
+
+    # --- reconciliation after a (re)start ------------------------------------------------------
+    def reconcile(self) -> None:
+        """Line the stored nonces up with the node before sending anything."""
+        for address in self.relayers:
+            on_chain = self.w3.eth.get_transaction_count(address, "pending")
+            with self.store.unit() as session:
+                row = session.get(RelayerNonce, address)
+                highest = session.scalar(
+                    select(func.max(ChainTransaction.nonce)).where(
+                        ChainTransaction.relayer == address
+                    )
+                )
+                stored_next = row.next_nonce if row else 0
+                want = max(on_chain, stored_next, (highest + 1) if highest is not None else 0)
+                if row is None:
+                    session.add(RelayerNonce(address=address, next_nonce=want))
+                elif row.next_nonce != want:
+                    log.warning(
+                        "relayer %s: stored next nonce %d, node says %d; using %d",
+                        address,
+                        row.next_nonce,
+                        on_chain,
+                        want,
+                    )
+                    row.next_nonce = want
+        # Signed-but-unsent rows keep their nonce and raw bytes: the next step sends them.
+
+    def _gas_price_now(self) -> int:
+        price = int(self.w3.eth.gas_price)
+        return max(price * 2, 1_000_000_000)
+
+    def _sign_queued(self, limit: int = 64) -> list[str]:
+        with self.store.unit() as session:
+            queued = session.scalars(
+                select(ChainTransaction)
+                .where(ChainTransaction.state == "queued")
+                .order_by(ChainTransaction.created_at)
+                .limit(limit)
+            ).all()
+            if not queued:
+                return []
+            gas_price = self._gas_price_now()
+            nonces = {a: session.get(RelayerNonce, a) for a in self.relayers}
+            addresses = sorted(self.relayers)
+            done = []
+            for i, tx in enumerate(queued):
+                address = addresses[i % len(addresses)]
+                row = nonces[address]
+                assert row is not None, "reconcile() runs before the first step"
+                signed = self.relayers[address].sign_transaction(
+                    {
+                        "to": Web3.to_checksum_address(tx.to),
+                        "data": tx.data,
+                        "value": 0,
+                        "gas": tx.gas,
+                        "gasPrice": gas_price,
+                        "nonce": row.next_nonce,
+                        "chainId": self.chain_id,
+                    }
+                )
+                tx.relayer, tx.nonce = address, row.next_nonce
+                tx.raw = "0x" + bytes(signed.raw_transaction).hex()
+                tx.tx_hash = "0x" + bytes(signed.hash).hex()
+                tx.state = "signed"
+                row.next_nonce += 1
+                done.append(tx.id)
+            return done
+
+    def _broadcast_signed(self) -> None:
+        with self.store.unit() as session:
+            rows = session.scalars(
+                select(ChainTransaction)
+                .where(ChainTransaction.state == "signed")
+                .order_by(ChainTransaction.relayer, ChainTransaction.nonce)
+            ).all()
+        for tx in rows:
+            self._send_raw(tx)
+            with self.store.unit() as session:
+                row = session.get(ChainTransaction, tx.id)
+                assert row is not None
+                row.state, row.sent_at = "sent", time.time()
+            self._changed(tx.id)
+
+    def _send_raw(self, tx: ChainTransaction) -> None:
+        try:
+            self.w3.eth.send_raw_transaction(tx.raw)  # type: ignore[arg-type]
+        except ValueError as exc:
+            text = str(exc).lower()
+            # Already in the pool or already mined with this nonce: the same bytes, fine.
+            if "already known" in text or "nonce too low" in text:
+                return
+            raise
+
+    def _follow_sent(self) -> None:
+        with self.store.unit() as session:
+            rows = session.scalars(
+                select(ChainTransaction).where(ChainTransaction.state.in_(("sent", "mined")))
+            ).all()
+        if not rows:
+            return
+        head = self.w3.eth.block_number
+        for tx in rows:
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(tx.tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                receipt = None
+            if receipt is None:
+                self._maybe_resubmit(tx)
+                continue
+            block = int(receipt["blockNumber"])
+            state, error, args = tx.state, None, None
+            if int(receipt["status"]) == 0:
+                state = "reverted"
+                error, args = self.decoder.explain_failed(self.w3, tx, block)
+            elif head - block + 1 >= self.confirmations:
+                state = "confirmed"
+            else:
+                state = "mined"
+            if state != tx.state or tx.block_number != block:
+                with self.store.unit() as session:
+                    row = session.get(ChainTransaction, tx.id)
+                    assert row is not None
+                    row.state, row.block_number = state, block
+                    row.error, row.error_args = error, args
+                self._changed(tx.id)
+
+    def _maybe_resubmit(self, tx: ChainTransaction) -> None:
+        """A sent transaction that the node no longer knows is broadcast again, same bytes."""
+        if tx.sent_at is not None and time.time() - tx.sent_at < self.resubmit_after:
+            return
+        try:
+            self.w3.eth.get_transaction(tx.tx_hash)  # type: ignore[arg-type]
+            return  # still pending in the pool
+        except TransactionNotFound:
+            pass
+        if self.w3.eth.get_transaction_count(tx.relayer, "latest") > (tx.nonce or 0):  # type: ignore[arg-type]
+            # The nonce was used by something else: this one can never be mined.
+            with self.store.unit() as session:
+                row = session.get(ChainTransaction, tx.id)
+                assert row is not None
+                row.state, row.error = "failed", "RelayerNonceConsumed"
+            self._changed(tx.id)
+            return
+        log.info("resubmitting dropped transaction %s", tx.id)
+        self._send_raw(tx)
+        with self.store.unit() as session:
+            row = session.get(ChainTransaction, tx.id)
+            assert row is not None
+            row.sent_at = time.time()
+
+    def _changed(self, tx_id: str) -> None:
+        if self.on_change is not None:
+            found = self.get(tx_id)
+            if found is not None:
+                self.on_change(found)
+
+    def wait(
+        self,
+        tx_id: str,
+        states: Sequence[str] = ("confirmed", "failed", "reverted"),
+        timeout: float = 60.0,
+    ) -> ChainTransaction:
+        """Block until the transaction reaches one of `states` (for tools and tests)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            tx = self.get(tx_id)
+            if tx is not None and tx.state in states:
+                return tx
+            time.sleep(0.1)
+        raise TimeoutError(f"transaction {tx_id} did not reach {states} in {timeout:.0f}s")
