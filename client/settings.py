@@ -1,0 +1,26 @@
+"""Settings of the contracts client: where artifacts go and how a deployment is wired.
+
+One pydantic-settings class, built at the edge (CLI, fixture, `eccoo up`) and passed down;
+nothing below reads the environment itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from eccoo.settings import REPO_ROOT
+
+
+class ContractsSettings(BaseSettings):
+    """`ECCOO_CONTRACTS_*` environment variables override these defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="ECCOO_CONTRACTS_", extra="ignore")
+
+    build_dir: Path = REPO_ROOT / "build" / "contracts"
+    # The cooperative's fee set at deployment, in basis points of each payment (2 %).
+    fee_bps: int = Field(default=200, ge=0, le=10_000)
+    # How long to wait for one transaction to be mined before giving up, in seconds.
+    receipt_timeout: float = Field(default=120.0, gt=0)
