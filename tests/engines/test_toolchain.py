@@ -12,6 +12,8 @@ import solcx
 from eccoo.engines import GETH_VERSION, SOLC_VERSION, engine_paths
 from eccoo.settings import REPO_ROOT
 
+OZ = "@openzeppelin/contracts/"
+
 
 def test_geth_is_the_pinned_release():
     out = subprocess.run(
