@@ -75,7 +75,21 @@ def _wait(check: object, timeout: float, what: str, manifest: NetworkManifest) -
         except NodeError:
             pass  # a node still starting; keep polling until the deadline
         time.sleep(0.25)
-    raise NetworkNotReady(f"{what} within {timeout:.0f}s; node logs are in {manifest.state_dir()}")
+    raise NetworkNotReady(
+        f"{what} within {timeout:.0f}s ({_snapshot(manifest)}); node logs are in "
+        f"{manifest.state_dir()}"
+    )
+
+
+def _snapshot(manifest: NetworkManifest) -> str:
+    """Heads and peer counts, so a failed start says which node was behind."""
+    parts = []
+    for node in manifest.nodes:
+        try:
+            parts.append(f"{node.name}: head {head_number(node)}, {_peer_count(node)} peers")
+        except NodeError:
+            parts.append(f"{node.name}: not answering")
+    return "; ".join(parts)
 
 
 def start_network(
