@@ -82,13 +82,16 @@ def compile_artifacts(
             continue  # OpenZeppelin's own contracts are not ours to ship
         for name, compiled in contracts.items():
             bytecode = compiled["evm"]["bytecode"]["object"]
-            if not bytecode:
-                continue  # interfaces
+            if not bytecode or not compiled["abi"]:
+                continue  # interfaces, and libraries used only internally (Hats)
             artifacts[name] = Artifact(
                 name, source, compiled["abi"], "0x" + bytecode, compiled["metadata"]
             )
     for name, artifact in artifacts.items():
         write_atomic(out_dir / f"{name}.json", json.dumps(artifact.to_json(), indent=1))
+    for path in out_dir.glob("*.json"):
+        if path.stem not in artifacts:
+            path.unlink()  # a contract that no longer exists must not be loaded
     # Written last: a crash before this line leaves the build stale, never falsely fresh.
     write_atomic(out_dir / HASH_FILE, digest + "\n")
     return artifacts

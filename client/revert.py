@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import decode
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 # Solidity's built-in revert shapes.
 _BUILTIN = {
@@ -82,4 +82,12 @@ def decode_revert(
     if not data or len(data) < 4 or data[:4] not in table:
         return None
     name, types = table[data[:4]]
-    return DecodedRevert(name, tuple(decode(types, data[4:])))
+    values = decode(types, data[4:])
+    # eth_abi gives lower-case addresses; checksum them so they compare equal to web3's.
+    return DecodedRevert(
+        name,
+        tuple(
+            to_checksum_address(v) if t == "address" else v
+            for t, v in zip(types, values, strict=True)
+        ),
+    )

@@ -24,6 +24,9 @@ contract FundingPots is IFundingPots, ERC2771Context, ReentrancyGuard {
 
     uint16 public constant TOTAL_BPS = 10_000;
     uint256 public constant MAX_FUNDERS = 8;
+    /// @notice Largest single movement, equal to CareCoin's supply cap: an amount above it can
+    /// never be backed by coin, and refusing it by name keeps running totals far from overflow.
+    uint256 public constant MAX_AMOUNT = 1e15;
 
     struct Pot {
         address receiver;
@@ -119,7 +122,7 @@ contract FundingPots is IFundingPots, ERC2771Context, ReentrancyGuard {
     /// @dev The caller must have approved this contract (approve or permit) beforehand.
     function deposit(uint256 potId, bytes32 funderId, uint256 amount) external nonReentrant {
         Pot storage pot = _pot(potId);
-        if (amount == 0) revert FundingPotsInvalidAmount(amount);
+        _checkAmount(amount);
         if (!_isFunder(pot, funderId)) revert FundingPotsUnknownFunder(potId, funderId);
         address from = _msgSender();
         _accounts[potId][funderId].deposited += amount;
@@ -132,7 +135,7 @@ contract FundingPots is IFundingPots, ERC2771Context, ReentrancyGuard {
     function drawForAppointment(uint256 potId, uint256 appointmentId, uint256 amount) external nonReentrant {
         if (msg.sender != ledger) revert FundingPotsUnauthorizedLedger(msg.sender);
         Pot storage pot = _pot(potId);
-        if (amount == 0) revert FundingPotsInvalidAmount(amount);
+        _checkAmount(amount);
         uint256[] memory parts = splitPayment(potId, amount);
         uint256 n = parts.length;
         for (uint256 i = 0; i < n; ++i) {
@@ -154,7 +157,7 @@ contract FundingPots is IFundingPots, ERC2771Context, ReentrancyGuard {
         onlyHat(Hats.TREASURER)
     {
         _pot(potId);
-        if (amount == 0) revert FundingPotsInvalidAmount(amount);
+        _checkAmount(amount);
         FunderAccount storage account = _accounts[potId][funderId];
         uint256 available = account.deposited - account.drawn - account.refunded;
         if (available < amount) revert FundingPotsInsufficientFunds(potId, funderId, available, amount);
@@ -210,6 +213,10 @@ contract FundingPots is IFundingPots, ERC2771Context, ReentrancyGuard {
     }
 
     // ----------------------------------------------------------------- internal
+
+    function _checkAmount(uint256 amount) internal pure {
+        if (amount == 0 || amount > MAX_AMOUNT) revert FundingPotsInvalidAmount(amount);
+    }
 
     function _pot(uint256 potId) internal view returns (Pot storage pot) {
         pot = _pots[potId];

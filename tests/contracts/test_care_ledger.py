@@ -1,0 +1,286 @@
+"""CareLedger: booking to payment, cancel, dispute and resolution, care notes, fee settings."""
+
+from __future__ import annotations
+
+import pytest
+from eth_utils import keccak
+from fixtures.ledger import FEE_BPS, HAT, LA, NHS, STATUS
+
+NOTE = keccak(text="note:1")
+REASON = keccak(text="reason:late")
+
+
+def test_book_emits_and_records(ledger):
+    start = ledger.now() + 3600
+    call = ledger.care.functions.book(ledger.receiver, ledger.giver, start, 90, 1_500, 1)
+    receipt = ledger.tx(call, ledger.arranger)
+    assert ledger.events(receipt, ledger.care, "AppointmentBooked") == [{
+        "appointmentId": 1, "receiver": ledger.receiver, "giver": ledger.giver,
+        "arranger": ledger.arranger, "potId": 1, "start": start, "durationMinutes": 90,
+        "ratePerHour": 1_500, "amount": 2_250,
+    }]  # fmt: skip
+    a = ledger.appointment(1)
+    assert (a["status"], a["amount"], a["paidAmount"], a["potId"]) == (STATUS.BOOKED, 2_250, 0, 1)
+    assert ledger.care.functions.appointmentCount().call() == 1
+
+
+@pytest.mark.parametrize("who", ["receiver", "arranger", "coordinator"])
+def test_who_may_book(ledger, who):
+    ledger.book(sender=getattr(ledger, who))
+
+
+def test_amount_is_floored(ledger):
+    appointment = ledger.book(minutes=7, rate=1_000)  # 116.66... p
+    assert ledger.appointment(appointment)["amount"] == 116
+
+
+def test_book_bad_input(ledger):
+    care = ledger.care.functions
+    r, g, t = ledger.receiver, ledger.giver, ledger.now() + 3600
+    cases = [
+        (care.book(r, g, t, 60, 1_000, 1), g, "CareLedgerUnauthorized", (g, 0)),
+        (care.book(g, g, t, 60, 1_000, 1), ledger.coordinator, "CareLedgerMissingHat",
+         (g, HAT.RECEIVER)),
+        (care.book(r, ledger.giver2, t, 60, 1_000, 1), ledger.arranger, "CareLedgerMissingHat",
+         (ledger.giver2, HAT.GIVER)),
+        (care.book(r, g, 0, 60, 1_000, 1), ledger.arranger, "CareLedgerInvalidStart", (0,)),
+        (care.book(r, g, t, 0, 1_000, 1), ledger.arranger, "CareLedgerInvalidDuration", (0,)),
+        (care.book(r, g, t, 1_441, 1_000, 1), ledger.arranger, "CareLedgerInvalidDuration",
+         (1_441,)),
+        (care.book(r, g, t, 60, 0, 1), ledger.arranger, "CareLedgerInvalidRate", (0,)),
+        (care.book(r, g, t, 60, 2**256 - 1, 1), ledger.arranger, "CareLedgerInvalidRate",
+         (2**256 - 1,)),
+        (care.book(r, g, t, 1, 59, 1), ledger.arranger, "CareLedgerZeroPayment", (59, 1)),
+        (care.book(r, g, t, 60, 1_000, 9), ledger.arranger, "CareLedgerUnknownPot", (9,)),
+    ]  # fmt: skip
+    for call, sender, name, args in cases:
+        err = ledger.reverts(call, sender)
+        assert (err.name, err.args) == (name, args)
+    assert ledger.care.functions.appointmentCount().call() == 0
+
+
+def test_book_parties_and_pot_must_match(ledger):
+    m, care = ledger.membership.functions, ledger.care.functions
+    ledger.tx(m.grantHat(ledger.giver, HAT.RECEIVER), ledger.coordinator)
+    t = ledger.now() + 3600
+    err = ledger.reverts(care.book(ledger.giver, ledger.giver, t, 60, 1_000, 1), ledger.coordinator)
+    assert (err.name, err.args) == ("CareLedgerInvalidParties", (ledger.giver, ledger.giver))
+    ledger.tx(m.grantHat(ledger.receiver2, HAT.RECEIVER), ledger.coordinator)
+    err = ledger.reverts(care.book(ledger.receiver2, ledger.giver, t, 60, 1_000, 1),
+                         ledger.coordinator)  # fmt: skip
+    assert (err.name, err.args) == ("CareLedgerPotMismatch", (1, ledger.receiver2))
+
+
+def test_full_lifecycle_to_payment(ledger):
+    care = ledger.care.functions
+    appointment = ledger.book(minutes=60, rate=2_001)
+    err = ledger.reverts(care.markDelivered(appointment), ledger.giver)
+    start = ledger.appointment(appointment)["start"]
+    assert (err.name, err.args) == ("CareLedgerNotStarted", (appointment, start))
+    receipt = ledger.deliver(appointment)
+    [delivered] = ledger.events(receipt, ledger.care, "AppointmentDelivered")
+    assert delivered["appointmentId"] == appointment and delivered["giver"] == ledger.giver
+    assert ledger.appointment(appointment)["deliveredAt"] == delivered["deliveredAt"]
+    receipt = ledger.tx(care.confirm(appointment), ledger.arranger)
+    assert ledger.events(receipt, ledger.care, "AppointmentConfirmed") == [
+        {"appointmentId": appointment, "by": ledger.arranger}
+    ]
+    giver_before, fee_before = ledger.balance(ledger.giver), ledger.balance(ledger.admin)
+    receipt = ledger.tx(care.releasePayment(appointment), ledger.outsider)
+    fee = 2_001 * FEE_BPS // 10_000
+    assert ledger.events(receipt, ledger.care, "AppointmentPaid") == [{
+        "appointmentId": appointment, "giver": ledger.giver, "potId": 1, "amount": 2_001,
+        "giverShare": 2_001 - fee, "fee": fee,
+    }]  # fmt: skip
+    assert ledger.events(receipt, ledger.pots, "Drawn") == [
+        {"potId": 1, "funderId": LA, "appointmentId": appointment, "amount": 1_201},
+        {"potId": 1, "funderId": NHS, "appointmentId": appointment, "amount": 800},
+    ]
+    assert ledger.balance(ledger.giver) == giver_before + 2_001 - fee
+    assert ledger.balance(ledger.admin) == fee_before + fee
+    assert ledger.balance(ledger.care.address) == 0
+    a = ledger.appointment(appointment)
+    assert (a["status"], a["paidAmount"], a["fee"]) == (STATUS.PAID, 2_001, fee)
+    err = ledger.reverts(care.releasePayment(appointment), ledger.outsider)
+    assert (err.name, err.args) == ("CareLedgerInvalidStatus", (appointment, STATUS.PAID))
+
+
+def test_only_the_right_people_move_an_appointment(ledger):
+    care = ledger.care.functions
+    appointment = ledger.book(start_in=-60)
+    for sender in (ledger.receiver, ledger.arranger, ledger.coordinator):
+        err = ledger.reverts(care.markDelivered(appointment), sender)
+        assert (err.name, err.args) == ("CareLedgerUnauthorized", (sender, appointment))
+    ledger.deliver(appointment)
+    for sender in (ledger.giver, ledger.coordinator, ledger.supporter):
+        err = ledger.reverts(care.confirm(appointment), sender)
+        assert (err.name, err.args) == ("CareLedgerUnauthorized", (sender, appointment))
+        err = ledger.reverts(care.dispute(appointment, REASON), sender)
+        assert (err.name, err.args) == ("CareLedgerUnauthorized", (sender, appointment))
+
+
+def test_cancel_before_start(ledger):
+    care = ledger.care.functions
+    for who in ("receiver", "arranger", "giver", "coordinator"):
+        appointment = ledger.book()
+        receipt = ledger.tx(care.cancel(appointment), getattr(ledger, who))
+        assert ledger.events(receipt, ledger.care, "AppointmentCancelled") == [
+            {"appointmentId": appointment, "by": getattr(ledger, who)}
+        ]
+        assert ledger.appointment(appointment)["status"] == STATUS.CANCELLED
+    appointment = ledger.book()
+    err = ledger.reverts(care.cancel(appointment), ledger.supporter)
+    assert (err.name, err.args) == ("CareLedgerUnauthorized", (ledger.supporter, appointment))
+    ledger.travel(7200)
+    start = ledger.appointment(appointment)["start"]
+    err = ledger.reverts(care.cancel(appointment), ledger.receiver)
+    assert (err.name, err.args) == ("CareLedgerTooLateToCancel", (appointment, start))
+    assert ledger.appointment(appointment)["status"] == STATUS.BOOKED
+
+
+def _disputed(ledger) -> int:
+    appointment = ledger.book(minutes=60, rate=1_000)
+    ledger.deliver(appointment)
+    receipt = ledger.tx(ledger.care.functions.dispute(appointment, REASON), ledger.receiver)
+    assert ledger.events(receipt, ledger.care, "AppointmentDisputed") == [
+        {"appointmentId": appointment, "by": ledger.receiver, "reasonHash": REASON}
+    ]
+    return appointment
+
+
+@pytest.mark.parametrize(("paid", "outcome"), [(1_000, 2), (400, 1)])
+def test_resolve_pays_full_or_part(ledger, paid, outcome):
+    appointment = _disputed(ledger)
+    before = ledger.balance(ledger.giver)
+    receipt = ledger.tx(ledger.care.functions.resolveDispute(appointment, paid), ledger.coordinator)
+    assert ledger.events(receipt, ledger.care, "DisputeResolved") == [{
+        "appointmentId": appointment, "coordinator": ledger.coordinator, "outcome": outcome,
+        "paidAmount": paid}]  # fmt: skip
+    [paid_event] = ledger.events(receipt, ledger.care, "AppointmentPaid")
+    assert paid_event["amount"] == paid == paid_event["giverShare"] + paid_event["fee"]
+    assert ledger.balance(ledger.giver) == before + paid_event["giverShare"]
+    assert ledger.appointment(appointment)["paidAmount"] == paid
+
+
+def test_resolve_void(ledger):
+    appointment = _disputed(ledger)
+    pot_before = ledger.pot_balance(1, LA)
+    receipt = ledger.tx(ledger.care.functions.resolveDispute(appointment, 0), ledger.coordinator)
+    assert ledger.events(receipt, ledger.care, "AppointmentVoided") == [
+        {"appointmentId": appointment}
+    ]
+    assert ledger.events(receipt, ledger.care, "DisputeResolved")[0]["outcome"] == 0
+    assert ledger.appointment(appointment)["status"] == STATUS.VOIDED
+    assert ledger.pot_balance(1, LA) == pot_before
+
+
+def test_resolve_bad_input(ledger):
+    care = ledger.care.functions
+    appointment = _disputed(ledger)
+    err = ledger.reverts(care.resolveDispute(appointment, 1_001), ledger.coordinator)
+    assert (err.name, err.args) == ("CareLedgerInvalidResolution", (appointment, 1_001, 1_000))
+    err = ledger.reverts(care.resolveDispute(appointment, 1), ledger.admin)
+    assert (err.name, err.args) == ("CareLedgerMissingHat", (ledger.admin, HAT.COORDINATOR))
+    ledger.tx(ledger.membership.functions.grantHat(ledger.giver, HAT.COORDINATOR), ledger.admin)
+    err = ledger.reverts(care.resolveDispute(appointment, 1_000), ledger.giver)
+    assert (err.name, err.args) == ("CareLedgerUnauthorized", (ledger.giver, appointment))
+    assert ledger.appointment(appointment)["status"] == STATUS.DISPUTED
+
+
+def test_dispute_window_closes(ledger):
+    care = ledger.care.functions
+    appointment = ledger.book()
+    ledger.deliver(appointment)
+    delivered_at = ledger.appointment(appointment)["deliveredAt"]
+    ledger.travel(7 * 24 * 3600 + 10)
+    err = ledger.reverts(care.dispute(appointment, REASON), ledger.arranger)
+    deadline = delivered_at + 7 * 24 * 3600
+    assert (err.name, err.args) == ("CareLedgerDisputeWindowClosed", (appointment, deadline))
+    ledger.tx(care.confirm(appointment), ledger.receiver)  # confirming is still possible
+
+
+def test_wrong_state_transitions(ledger):
+    care = ledger.care.functions
+    booked = ledger.book()
+    actions = {
+        "deliver": (lambda i: care.markDelivered(i), ledger.giver),
+        "confirm": (lambda i: care.confirm(i), ledger.receiver),
+        "release": (lambda i: care.releasePayment(i), ledger.giver),
+        "cancel": (lambda i: care.cancel(i), ledger.receiver),
+        "dispute": (lambda i: care.dispute(i, REASON), ledger.receiver),
+        "resolve": (lambda i: care.resolveDispute(i, 1), ledger.coordinator),
+    }
+    allowed = {STATUS.BOOKED: {"deliver", "cancel"}, STATUS.PAID: set(),
+               STATUS.CANCELLED: set()}  # fmt: skip
+    paid = ledger.book(start_in=-10)
+    ledger.deliver(paid)
+    ledger.tx(care.confirm(paid), ledger.receiver)
+    ledger.tx(care.releasePayment(paid), ledger.giver)
+    cancelled = ledger.book()
+    ledger.tx(care.cancel(cancelled), ledger.receiver)
+    for appointment, status in ((booked, STATUS.BOOKED), (paid, STATUS.PAID),
+                                (cancelled, STATUS.CANCELLED)):  # fmt: skip
+        for name, (make, sender) in actions.items():
+            if name in allowed[status]:
+                continue
+            err = ledger.reverts(make(appointment), sender)
+            assert (err.name, err.args) == ("CareLedgerInvalidStatus", (appointment, status)), name
+    err = ledger.reverts(care.confirm(99), ledger.receiver)
+    assert (err.name, err.args) == ("CareLedgerUnknownAppointment", (99,))
+
+
+def test_anchor_care_note(ledger):
+    care = ledger.care.functions
+    appointment = ledger.book()
+    receipt = ledger.tx(care.anchorCareNote(appointment, NOTE), ledger.giver)
+    assert ledger.events(receipt, ledger.care, "CareNoteAnchored") == [
+        {"appointmentId": appointment, "noteHash": NOTE, "author": ledger.giver}
+    ]
+    assert care.appointmentOfNote(NOTE).call() == appointment
+    ledger.tx(care.anchorCareNote(appointment, keccak(text="note:2")), ledger.arranger)
+    cases = [
+        (care.anchorCareNote(appointment, NOTE), ledger.receiver, "CareLedgerNoteAlreadyAnchored",
+         (NOTE, appointment)),
+        (care.anchorCareNote(appointment, b"\0" * 32), ledger.giver, "CareLedgerInvalidNoteHash",
+         (b"\0" * 32,)),
+        (care.anchorCareNote(appointment, keccak(text="n3")), ledger.supporter,
+         "CareLedgerUnauthorized", (ledger.supporter, appointment)),
+        (care.anchorCareNote(42, keccak(text="n3")), ledger.giver, "CareLedgerUnknownAppointment",
+         (42,)),
+    ]  # fmt: skip
+    for call, sender, name, args in cases:
+        err = ledger.reverts(call, sender)
+        assert (err.name, err.args) == (name, args)
+
+
+def test_admin_settings(ledger):
+    care = ledger.care.functions
+    receipt = ledger.tx(care.setFee(500), ledger.admin)
+    assert ledger.events(receipt, ledger.care, "FeeSet") == [{"feeBps": 500, "by": ledger.admin}]
+    receipt = ledger.tx(care.setFeeAccount(ledger.pots.address), ledger.admin)
+    assert ledger.events(receipt, ledger.care, "FeeAccountSet") == [
+        {"account": ledger.pots.address, "by": ledger.admin}
+    ]
+    receipt = ledger.tx(care.setDisputeWindow(3600), ledger.admin)
+    assert ledger.events(receipt, ledger.care, "DisputeWindowSet") == [
+        {"seconds_": 3600, "by": ledger.admin}
+    ]
+    assert (care.feeBps().call(), care.feeAccount().call(), care.disputeWindow().call()) == (
+        500, ledger.pots.address, 3600)  # fmt: skip
+    for call, name, args in (
+        (care.setFee(10_001), "CareLedgerInvalidFee", (10_001,)),
+        (care.setFeeAccount(ledger.outsider), "CareLedgerUnregisteredAccount", (ledger.outsider,)),
+        (care.setDisputeWindow(0), "CareLedgerInvalidDisputeWindow", (0,)),
+    ):
+        err = ledger.reverts(call, ledger.admin)
+        assert (err.name, err.args) == (name, args)
+
+
+def test_fee_of_whole_payment(ledger):
+    ledger.tx(ledger.care.functions.setFee(10_000), ledger.admin)
+    appointment = ledger.book(start_in=-10)
+    ledger.deliver(appointment)
+    ledger.tx(ledger.care.functions.confirm(appointment), ledger.receiver)
+    receipt = ledger.tx(ledger.care.functions.releasePayment(appointment), ledger.giver)
+    [paid] = ledger.events(receipt, ledger.care, "AppointmentPaid")
+    assert (paid["giverShare"], paid["fee"]) == (0, paid["amount"])
