@@ -95,7 +95,10 @@ class Stack:
 
         if not (self.network_dir / "manifest.json").exists():
             init_network(
-                self.network_dir, validators=self.settings.validators, period=self.settings.period
+                self.network_dir,
+                validators=self.settings.validators,
+                period=self.settings.period,
+                base_port=self.settings.network_base_port,
             )
         start_network(self.network_dir)
         manifest = load_manifest(self.network_dir)
