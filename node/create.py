@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from eccoo.node import geth
+from eccoo.node.compose import write_docker_peer_configs
 from eccoo.node.errors import InvalidAddress, NetworkExists
 from eccoo.node.genesis import build_genesis, genesis_hash
 from eccoo.node.keys import create_account, create_node_key
@@ -200,6 +201,7 @@ def _build(
     )
     save_manifest(manifest)
     geth.write_peer_configs(manifest)
+    write_docker_peer_configs(manifest)
     for node in nodes:
         geth.geth_init(settings, node, manifest.genesis_file)
     return manifest
@@ -215,6 +217,7 @@ def add_node_files(
     manifest.nodes.append(node)
     save_manifest(manifest)
     geth.write_peer_configs(manifest)
+    write_docker_peer_configs(manifest)
     return node
 
 
