@@ -57,6 +57,11 @@ class Sender:
             raise self.reverted(exc, what=_describe(call)) from None
         except OSError as exc:
             raise ChainUnavailable(f"node did not answer: {exc}") from exc
+        except Exception as exc:
+            # In-process chains (eth-tester) raise their own type; revert bytes mark a revert.
+            if revert_data(exc) is None:
+                raise
+            raise self.reverted(exc, what=_describe(call)) from None
         tx["nonce"] = self.next_nonce()
         return dict(tx)
 
