@@ -6,7 +6,6 @@ Every function takes the network folder (its `manifest.json` says the rest) and 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,7 +13,6 @@ from eccoo.node import geth, rpc
 from eccoo.node.create import add_node_files, checksum, init_network
 from eccoo.node.errors import NetworkNotReady, NodeError
 from eccoo.node.lifecycle import (
-    head_number,
     running_nodes,
     start_network,
     start_node,
@@ -98,27 +96,14 @@ def add_node(
     live = running_nodes(manifest)
     node = add_node_files(manifest, validator=validator, settings=settings)
     for other in live:
+        rpc.call(other.rpc_url, "admin_addTrustedPeer", [node.enode])
         rpc.call(other.rpc_url, "admin_addPeer", [node.enode])
     if start is None:
         start = bool(live)
     if start:
+        # start_node returns once the node has caught up with the running ones.
         start_node(network_dir, node.index, settings=settings, timeout=timeout)
-        if live:
-            _wait_synced(node, live[0], timeout)
     return node
-
-
-def _wait_synced(node: NodeEntry, reference: NodeEntry, timeout: float) -> None:
-    target = head_number(reference)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if head_number(node) >= target:
-                return
-        except NodeError:
-            pass
-        time.sleep(0.25)
-    raise NetworkNotReady(f"{node.name} did not sync to block {target} within {timeout:.0f}s")
 
 
 def is_running(network_dir: Path, index: int) -> bool:

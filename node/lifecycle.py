@@ -53,8 +53,10 @@ def _wait_rpc(manifest: NetworkManifest, node: NodeEntry, timeout: float) -> Non
 def _add_peers(node: NodeEntry, others: list[NodeEntry]) -> None:
     # Static peers are dialled at start, but a peer that was down then is retried only
     # after geth's dial back-off; admin_addPeer dials now.
+    # Trusted too, as in config.toml: trusted peers are admitted even at --maxpeers.
     for other in others:
         if other.index != node.index:
+            rpc.call(node.rpc_url, "admin_addTrustedPeer", [other.enode])
             rpc.call(node.rpc_url, "admin_addPeer", [other.enode])
 
 
@@ -160,6 +162,16 @@ def start_node(
         f"{node.name} did not peer with the running nodes",
         manifest,
     )
+    if others:
+        # geth syncs with fewer than 5 peers only after its 10 s force-sync timer, and
+        # until then a signer would seal on a stale head; so "started" means caught up.
+        target = max(head_number(o) for o in others)
+        _wait(
+            lambda: head_number(node) >= target,
+            timeout,
+            f"{node.name} did not sync to block {target}",
+            manifest,
+        )
     return node
 
 
