@@ -222,9 +222,23 @@ def add_node_files(
 
 
 def checksum(address: str) -> str:
-    """A checksummed address, or `InvalidAddress` naming the argument."""
-    from eth_utils import is_address, to_checksum_address
+    """A checksummed address, or `InvalidAddress` naming the argument.
 
-    if not isinstance(address, str) or not address.startswith("0x") or not is_address(address):
-        raise InvalidAddress(f"{address!r} is not a 0x-prefixed 20-byte address", field="address")
+    Mixed case must be a valid EIP-55 checksum: a typo in a signer vote is caught here.
+    """
+    from eth_utils import (
+        is_checksum_address,
+        is_checksum_formatted_address,
+        is_hex_address,
+        to_checksum_address,
+    )
+
+    valid = isinstance(address, str) and address.startswith("0x") and is_hex_address(address)
+    if valid and is_checksum_formatted_address(address):
+        valid = is_checksum_address(address)
+    if not valid:
+        raise InvalidAddress(
+            f"{address!r} is not a 0x-prefixed 20-byte address (or its EIP-55 checksum is wrong)",
+            field="address",
+        )
     return to_checksum_address(address)
