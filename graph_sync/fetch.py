@@ -100,7 +100,7 @@ class LogFetcher:
         last, logs = self._logs(first, head)
         wanted = {first, last}
         wanted.update(int(log["blockNumber"], 16) for log in logs)
-        wanted.update(range(max(first, window_start), last + 1))
+        wanted.update(range(max(first, window_start - 1), last + 1))
         headers = self.headers(sorted(wanted))
         if parent_hash is not None and headers[first].parent_hash != parent_hash:
             raise ChainMoved(f"block {first} no longer builds on the cursor block")

@@ -124,9 +124,7 @@ def event_query(template: Template) -> str:
         "ON CREATE SET e.block = row.block, e.tx_hash = row.tx_hash, "
         "e.timestamp = row.timestamp, e.contract = row.contract, e.name = row.name, "
         "e.args = row.args\n"
-        f"SET e:{template.label}\n"
-        "WITH e, row\n"
-        f"{template.body}"
+        f"SET e:{template.label}\n" + (f"WITH e, row\n{template.body}" if template.body else "")
     )
 
 
@@ -147,7 +145,6 @@ def close_latest(match: str, rel: str) -> str:
         f"WITH e, row, r ORDER BY r.block DESC, r.log_index DESC LIMIT 1\n"
         f"FOREACH (x IN CASE WHEN r IS NULL THEN [] ELSE [r] END |\n"
         f"  SET x.until = row.block, x.until_log_index = row.log_index)\n"
-        f"WITH e, row\n"
     )
 
 
@@ -165,5 +162,4 @@ def close_all(match: str) -> str:
         f"(r.block = row.block AND r.log_index < row.log_index))\n"
         f"WITH e, row, collect(r) AS open\n"
         f"FOREACH (x IN open | SET x.until = row.block, x.until_log_index = row.log_index)\n"
-        f"WITH e, row\n"
     )

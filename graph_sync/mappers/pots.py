@@ -40,7 +40,7 @@ SHARES_SET = Template(
     + link("SHARES_OF", "e", "p")
     + "WITH e, row, p\nCALL (e, row, p) {\n"
     + close_all("(p)-[r:FUNDED_BY]->(:Funder)")
-    + "MATCH (p:Pot {id: row.pot})\n"
+    + "WITH e, row\nMATCH (p:Pot {id: row.pot})\n"
     + "UNWIND range(0, size(row.funders) - 1) AS i\n"
     + "WITH e, row, p, i, row.funders[i] AS funder\n"
     + "MERGE (f:Funder:Mirror {id: funder}) ON CREATE SET f.block = row.block\n"
