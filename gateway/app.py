@@ -11,7 +11,16 @@ from contextlib import asynccontextmanager
 
 from eccoo.gateway.errors import GatewayError
 from eccoo.gateway.limits import BodySizeLimit
-from eccoo.gateway.routes import hats, me, transactions, wallet
+from eccoo.gateway.routes import (
+    appointments,
+    coin,
+    hats,
+    me,
+    pots,
+    transactions,
+    treasury,
+    wallet,
+)
 from eccoo.gateway.services import Services
 from eccoo.gateway.settings import GatewaySettings
 from fastapi import FastAPI, Request
@@ -30,12 +39,12 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
         built = services or Services.build(settings)
         app.state.services = built
         try:
-            if built.chain is not None:
-                built.chain.start()  # type: ignore[attr-defined]
+            if built.ledger is not None:
+                built.ledger.start()
             yield
         finally:
-            if built.chain is not None:
-                built.chain.stop()  # type: ignore[attr-defined]
+            if built.ledger is not None:
+                built.ledger.stop()
             if services is None:
                 built.close()
 
@@ -71,7 +80,17 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    for router in (me.router, hats.router, wallet.router, transactions.router):
+    routers = (
+        me.router,
+        hats.router,
+        wallet.router,
+        transactions.router,
+        coin.router,
+        treasury.router,
+        appointments.router,
+        pots.router,
+    )
+    for router in routers:
         app.include_router(router, prefix="/api/v1")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

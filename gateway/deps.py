@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from eccoo.gateway import members
-from eccoo.gateway.errors import Forbidden, Unauthorized
+from eccoo.gateway.chain import Ledger
+from eccoo.gateway.errors import Forbidden, StateConflict, Unauthorized, Unavailable
 from eccoo.gateway.security import Principal
 from eccoo.gateway.services import Services
 from eccoo.gateway.store.models import Member
+from eth_account.signers.local import LocalAccount
 from fastapi import Depends, Request
 
 
@@ -36,7 +38,8 @@ CurrentPrincipal = Annotated[Principal, Depends(bearer_principal)]
 
 
 def current_member(principal: CurrentPrincipal, services: ServicesDep) -> Member:
-    return members.get_or_create(services.store, services.custody, principal, services.salt)
+    member = members.get_or_create(services.store, services.custody, principal, services.salt)
+    return members.onboard(services, member, principal)
 
 
 CurrentMember = Annotated[Member, Depends(current_member)]
@@ -77,3 +80,29 @@ class RequireHat:
 
 Coordinator = Annotated[Caller, Depends(RequireHat("coordinator"))]
 Treasurer = Annotated[Caller, Depends(RequireHat("treasurer"))]
+
+
+def get_ledger(services: ServicesDep) -> Ledger:
+    if services.ledger is None:
+        raise Unavailable("the gateway has no chain configured")
+    return services.ledger
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+
+
+def submission_allowed(caller: CurrentCaller, services: ServicesDep) -> Caller:
+    """Rate limit on ledger-changing submissions, per member."""
+    services.limiter.take(caller.member.subject)
+    return caller
+
+
+Submitter = Annotated[Caller, Depends(submission_allowed)]
+
+
+def signer_of(caller: Caller, services: Services) -> LocalAccount:
+    """The member's custodial key, opened for one signature; linked wallets sign themselves."""
+    member = caller.member
+    if member.wallet_kind != "custodial":
+        raise StateConflict("your wallet is your own: submit a signed forward request instead")
+    return services.custody.open(member.subject, member.key_ciphertext, member.key_nonce)

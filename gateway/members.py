@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 from eccoo.gateway.custody import KeyCustody
 from eccoo.gateway.security import Principal
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 # Hats a member may ask for; the others (coordinator, treasurer, admin, node_operator)
 # are granted only by the identity provider.
 REQUESTABLE_HATS = frozenset({"care_receiver", "care_giver", "arranger", "supporter"})
+PRIVILEGED = frozenset({"coordinator", "treasurer", "admin"})
 
 
 def pseudonym(subject: str, salt: bytes) -> str:
@@ -61,3 +63,27 @@ def effective_hats(store: Store, principal: Principal) -> frozenset[str]:
             )
         ).all()
     return principal.hats | (frozenset(approved) & REQUESTABLE_HATS)
+
+
+def onboard(services: Any, member: Member, principal: Principal) -> Member:
+    """Remember the token's hats; members the IdP made coordinator, treasurer or admin are
+    approved and registered on chain on their first call (no one else could approve them)."""
+    token_hats = ",".join(sorted(principal.hats))
+    privileged = principal.hats & PRIVILEGED
+    if member.token_hats == token_hats and not (privileged and member.membership == "pending"):
+        return member
+    with services.store.unit() as session:
+        row = session.get(Member, member.subject)
+        assert row is not None
+        row.token_hats = token_hats
+        start_registration = (
+            privileged and row.membership == "pending" and services.ledger is not None
+        )
+        if start_registration:
+            row.membership = "approved"
+        member = row
+    if start_registration:
+        from eccoo.gateway.onboarding import register_on_chain
+
+        register_on_chain(services.ledger, services.store, member)
+    return member

@@ -68,7 +68,7 @@ class RevertDecoder:
         try:
             w3.eth.call(call, block)  # type: ignore[arg-type]
         except Exception as exc:
-            return self.decode(_revert_data(exc))
+            return self.decode(revert_data(exc))
         return None
 
     def explain_failed(self, w3: Web3, tx: Any, block: int) -> tuple[str, str | None]:
@@ -80,7 +80,7 @@ class RevertDecoder:
         return found or ("Reverted", None)
 
 
-def _revert_data(exc: Exception) -> str | None:
+def revert_data(exc: Exception) -> str | None:
     data = getattr(exc, "data", None)
     if isinstance(data, str) and data.startswith("0x"):
         return data

@@ -80,7 +80,7 @@ class TransferIn(Strict):
 class TransactionPublic(BaseModel):
     id: str
     kind: str
-    state: Literal["queued", "sent", "mined", "confirmed", "failed", "reverted"]
+    state: Literal["queued", "signed", "sent", "mined", "confirmed", "failed", "reverted"]
     tx_hash: str | None
     block_number: int | None
     error: str | None
@@ -92,3 +92,100 @@ class ErrorBody(BaseModel):
     message: str
     field: str | None = None
     retryable: bool
+
+
+Amount = Field(gt=0, le=10**15, description="An integer number of pennies (1 CARE = 100).")
+Reference = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9 _./:-]+$")
+
+
+class BalancePublic(BaseModel):
+    address: str
+    balance: int
+
+
+class MintIn(Strict):
+    to: str
+    amount: int = Amount
+    bank_ref: str = Reference
+
+    _check = field_validator("to")(checksummed)
+
+
+class BurnIn(Strict):
+    from_: str = Field(alias="from")
+    amount: int = Amount
+    payout_ref: str = Reference
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    _check = field_validator("from_")(checksummed)
+
+
+class SubmissionPublic(BaseModel):
+    """What a ledger-changing POST answers (202): the queued transaction to follow."""
+
+    transaction: TransactionPublic
+
+
+class BookIn(Strict):
+    receiver: str
+    giver: str
+    start: int = Field(gt=0, lt=2**63)
+    duration_minutes: int = Field(gt=0, le=24 * 60)
+    rate_per_hour: int = Amount
+    pot_id: int = Field(gt=0, lt=2**63)
+
+    _check = field_validator("receiver", "giver")(checksummed)
+
+
+class DisputeIn(Strict):
+    reason: str = Field(min_length=1, max_length=2000, description="Kept off chain; hashed.")
+
+
+class ResolveIn(Strict):
+    paid_amount: int = Field(ge=0, le=10**15)
+
+
+class AppointmentPublic(BaseModel):
+    id: int
+    receiver: str
+    giver: str
+    arranger: str
+    start: int
+    duration_minutes: int
+    status: str
+    pot_id: int
+    rate_per_hour: int
+    amount: int
+    paid_amount: int
+
+
+class FunderShare(Strict):
+    funder_id: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
+    share_bps: int = Field(gt=0, le=10_000)
+
+
+class PotIn(Strict):
+    receiver: str
+    funders: list[FunderShare] = Field(min_length=1, max_length=16)
+
+    _check = field_validator("receiver")(checksummed)
+
+
+class DepositIn(Strict):
+    funder_id: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
+    amount: int = Amount
+
+
+class FunderStatement(BaseModel):
+    funder_id: str
+    share_bps: int
+    deposited: int
+    drawn: int
+    refunded: int
+    balance: int
+
+
+class PotStatement(BaseModel):
+    pot_id: int
+    receiver: str
+    funders: list[FunderStatement]

@@ -41,6 +41,9 @@ class GatewaySettings(BaseSettings):
     # The chain: the network folder written by `eccoo network` (manifest + deployment).
     network_dir: Path | None = None
     confirmations: int = Field(default=2, ge=0, le=64)
+    # Which of the manifest's relayer keys this gateway owns (no other sender may use them).
+    relayer_offset: int = Field(default=0, ge=0)
+    relayer_count: int = Field(default=0, ge=0, description="0 = all from the offset on")
     tx_poll_seconds: float = 0.5
     tx_resubmit_after_seconds: float = 30.0
 

@@ -19,7 +19,7 @@ from eccoo.gateway.revert import RevertDecoder
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction, RelayerNonce
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
@@ -73,9 +73,23 @@ class TransactionManager:
 
     # --- submission (fast: one insert) ----------------------------------------------------
     def submit(
-        self, *, subject: str, kind: str, to: str, data: str, gas: int, request_hash: str
+        self,
+        *,
+        subject: str,
+        kind: str,
+        to: str,
+        data: str,
+        gas: int,
+        request_hash: str,
+        lane: str | None = None,
+        signer: str | None = None,
+        forward_nonce: int | None = None,
     ) -> Submitted:
+        """Queue one transaction; a `lane` (the signer's address) keeps its order on one relayer."""
         tx = ChainTransaction(
+            lane=lane,
+            signer=signer,
+            forward_nonce=forward_nonce,
             id=str(uuid.uuid4()),
             subject=subject,
             kind=kind,
@@ -96,6 +110,12 @@ class TransactionManager:
                 return Submitted(found.id, created=False)
         self._wake.set()
         return Submitted(tx.id, created=True)
+
+    def find(self, request_hash: str) -> str | None:
+        with self.store.unit() as session:
+            return session.scalar(
+                select(ChainTransaction.id).where(ChainTransaction.request_hash == request_hash)
+            )
 
     def get(self, tx_id: str) -> ChainTransaction | None:
         with self.store.unit() as session:
@@ -168,7 +188,7 @@ class TransactionManager:
             queued = session.scalars(
                 select(ChainTransaction)
                 .where(ChainTransaction.state == "queued")
-                .order_by(ChainTransaction.created_at)
+                .order_by(text("transactions.rowid"))
                 .limit(limit)
             ).all()
             if not queued:
@@ -178,7 +198,9 @@ class TransactionManager:
             addresses = sorted(self.relayers)
             done = []
             for i, tx in enumerate(queued):
-                address = addresses[i % len(addresses)]
+                # Forward requests of one signer must be mined in nonce order: one relayer.
+                slot = int(tx.lane, 16) if tx.lane else i
+                address = addresses[slot % len(addresses)]
                 row = nonces[address]
                 assert row is not None, "reconcile() runs before the first step"
                 signed = self.relayers[address].sign_transaction(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from eccoo.gateway.deps import Coordinator, CurrentCaller, ServicesDep
 from eccoo.gateway.errors import ObjectNotFound, StateConflict
+from eccoo.gateway.onboarding import grant_hat, register_on_chain
 from eccoo.gateway.schemas import HatRequestIn, HatRequestPublic, MemberPublic
 from eccoo.gateway.store.models import AuditEntry, HatRequest, Member
 from fastapi import APIRouter
@@ -76,7 +77,13 @@ def _decide(
                 object_ref=f"hat_request:{req.id}",
             )
         )
-        return _public(req)
+        member = session.get(Member, req.subject)
+        public = _public(req)
+    # A member already on chain gets the hat there at once; others get it at registration.
+    registered = member is not None and member.membership == "registered"
+    if status == "approved" and services.ledger is not None and registered:
+        grant_hat(services.ledger, member, public.hat)  # type: ignore[arg-type]
+    return public
 
 
 @router.post("/hats/requests/{request_id}/approve", response_model=HatRequestPublic)
@@ -130,4 +137,6 @@ def approve_member(subject: str, caller: Coordinator, services: ServicesDep) -> 
             membership=member.membership,
             hats=[],
         )  # type: ignore[arg-type]
+    if services.ledger is not None:
+        register_on_chain(services.ledger, services.store, member)
     return public

@@ -33,6 +33,8 @@ class Member(Base):
     key_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     key_nonce: Mapped[bytes] = mapped_column(LargeBinary)
     membership: Mapped[str] = mapped_column(String(16), default="pending")
+    # Hats the identity provider gave in the latest token (mirrored on chain at registration).
+    token_hats: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[float] = mapped_column(default=_now)
 
 
@@ -94,6 +96,9 @@ class ChainTransaction(Base):
     subject: Mapped[str] = mapped_column(String(255), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     request_hash: Mapped[str] = mapped_column(String(66), unique=True)  # never sent twice
+    lane: Mapped[str | None] = mapped_column(String(42), default=None)  # same lane, same relayer
+    signer: Mapped[str | None] = mapped_column(String(42), default=None)
+    forward_nonce: Mapped[int | None] = mapped_column(BigInteger, default=None)
     to: Mapped[str] = mapped_column(String(42))
     data: Mapped[str] = mapped_column(Text)
     gas: Mapped[int] = mapped_column(BigInteger)
@@ -108,6 +113,15 @@ class ChainTransaction(Base):
     sent_at: Mapped[float | None] = mapped_column(default=None)
     created_at: Mapped[float] = mapped_column(default=_now)
     updated_at: Mapped[float] = mapped_column(default=_now, onupdate=_now)
+
+
+class ForwarderNonce(Base):
+    """The next ERC-2771 forwarder nonce the gateway will sign for an address."""
+
+    __tablename__ = "forwarder_nonces"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    next_nonce: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditEntry(Base):

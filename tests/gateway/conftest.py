@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import uvicorn
+from eccoo.client.deploy import deploy
 from eccoo.gateway.app import create_app
 from eccoo.gateway.realm import RealmInfo
+from eccoo.gateway.services import Services
 from eccoo.gateway.settings import GatewaySettings
 from fastapi.testclient import TestClient
+
+from eccoo.services.process import free_port
 
 
 def gateway_settings(realm: RealmInfo, data_dir: Path, **extra: object) -> GatewaySettings:
@@ -29,3 +39,59 @@ def gateway(
     settings = gateway_settings(eccoo_realm, tmp_path_factory.mktemp("gateway"))
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+@dataclass
+class LiveGateway:
+    """A gateway served by uvicorn on a free loopback port, with its chain configured."""
+
+    url: str
+    services: Services
+    settings: GatewaySettings
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+
+def serve(settings: GatewaySettings) -> Iterator[LiveGateway]:
+    services = Services.build(settings)
+    app = create_app(settings, services)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the gateway did not start")
+        time.sleep(0.05)
+    try:
+        yield LiveGateway(f"http://127.0.0.1:{port}", services, settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        services.close()
+
+
+@pytest.fixture(scope="module")
+def deployed_network(clique_network: Any) -> Any:
+    deploy(clique_network.dir)  # idempotent: verifies an existing deployment
+    return clique_network
+
+
+@pytest.fixture(scope="module")
+def live_gateway(
+    eccoo_realm: RealmInfo, deployed_network: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveGateway]:
+    # The last relayers of the manifest: other test modules may send with the first ones.
+    settings = gateway_settings(
+        eccoo_realm,
+        tmp_path_factory.mktemp("gateway-live"),
+        network_dir=deployed_network.dir,
+        relayer_offset=4,
+        confirmations=1,
+        tx_poll_seconds=0.2,
+    )
+    yield from serve(settings)

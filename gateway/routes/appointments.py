@@ -1,0 +1,245 @@
+"""Appointments on the CareLedger: book, deliver, confirm (then pay), cancel, dispute, resolve.
+
+Every action names an appointment the caller is a party to (receiver, giver, arranger) or,
+for a coordinator, any; anyone else gets 404, as if it did not exist. Reasons stay off
+chain: only their hash is written.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from eccoo.gateway.deps import (
+    Caller,
+    Coordinator,
+    CurrentCaller,
+    LedgerDep,
+    ServicesDep,
+    Submitter,
+    signer_of,
+)
+from eccoo.gateway.errors import ObjectNotFound
+from eccoo.gateway.idempotency import IdempotencyKey, request_hash, run_once
+from eccoo.gateway.routes.coin import submit
+from eccoo.gateway.routes.transactions import transaction_public
+from eccoo.gateway.schemas import (
+    AppointmentPublic,
+    BookIn,
+    DisputeIn,
+    ResolveIn,
+    SubmissionPublic,
+)
+from eth_utils import keccak
+from fastapi import APIRouter, Depends, Path, Request
+
+router = APIRouter(tags=["appointments"], prefix="/appointments")
+STATUSES = ("none", "booked", "delivered", "confirmed", "paid", "cancelled", "disputed", "voided")
+AppointmentId = Annotated[int, Path(gt=0, lt=2**63)]
+
+
+def read_appointment(ledger: LedgerDep, appointment_id: int) -> AppointmentPublic | None:
+    a = ledger.call("CareLedger", "appointmentOf", appointment_id)
+    if int(a[5]) == 0:
+        return None
+    return AppointmentPublic(
+        id=appointment_id,
+        receiver=a[0],
+        giver=a[1],
+        arranger=a[2],
+        start=a[3],
+        duration_minutes=a[4],
+        status=STATUSES[a[5]],
+        pot_id=a[7],
+        rate_per_hour=a[8],
+        amount=a[9],
+        paid_amount=a[10],
+    )
+
+
+def appointment_for(
+    appointment_id: AppointmentId, caller: CurrentCaller, ledger: LedgerDep
+) -> AppointmentPublic:
+    """The appointment, if the caller is a party to it or a coordinator; else 404."""
+    found = read_appointment(ledger, appointment_id)
+    parties = {found.receiver, found.giver, found.arranger} if found else set()
+    if found is None or (caller.member.address not in parties and not caller.has("coordinator")):
+        raise ObjectNotFound("no such appointment", field="appointment_id")
+    return found
+
+
+VisibleAppointment = Annotated[AppointmentPublic, Depends(appointment_for)]
+
+
+@router.get("/{appointment_id}", response_model=AppointmentPublic)
+def get_appointment(appointment: VisibleAppointment) -> AppointmentPublic:
+    return appointment
+
+
+@router.get("", response_model=list[AppointmentPublic])
+def my_appointments(caller: CurrentCaller, ledger: LedgerDep) -> list[AppointmentPublic]:
+    count = int(ledger.call("CareLedger", "appointmentCount"))
+    mine = []
+    for appointment_id in range(max(1, count - 500), count + 1):
+        found = read_appointment(ledger, appointment_id)
+        if found and caller.member.address in (found.receiver, found.giver, found.arranger):
+            mine.append(found)
+    return mine
+
+
+@router.post("", response_model=SubmissionPublic, status_code=202)
+def book(
+    body: BookIn,
+    key: IdempotencyKey,
+    request: Request,
+    caller: Submitter,
+    services: ServicesDep,
+    ledger: LedgerDep,
+) -> object:
+    return submit(
+        services,
+        ledger,
+        caller,
+        key,
+        request,
+        body,
+        kind="book",
+        target="CareLedger",
+        fn="book",
+        args=(
+            body.receiver,
+            body.giver,
+            body.start,
+            body.duration_minutes,
+            body.rate_per_hour,
+            body.pot_id,
+        ),
+    )
+
+
+def _act(fn: str, *args: object):  # type: ignore[no-untyped-def]
+    def handler(
+        appointment: VisibleAppointment,
+        key: IdempotencyKey,
+        request: Request,
+        caller: Submitter,
+        services: ServicesDep,
+        ledger: LedgerDep,
+    ) -> object:
+        return submit(
+            services,
+            ledger,
+            caller,
+            key,
+            request,
+            None,
+            kind=fn[:32],
+            target="CareLedger",
+            fn=fn,
+            args=(appointment.id, *args),
+        )
+
+    return handler
+
+
+router.post(
+    "/{appointment_id}/deliver", response_model=SubmissionPublic, status_code=202, name="deliver"
+)(_act("markDelivered"))
+router.post(
+    "/{appointment_id}/cancel", response_model=SubmissionPublic, status_code=202, name="cancel"
+)(_act("cancel"))
+
+
+@router.post("/{appointment_id}/confirm", response_model=SubmissionPublic, status_code=202)
+def confirm(
+    appointment: VisibleAppointment,
+    key: IdempotencyKey,
+    request: Request,
+    caller: Submitter,
+    services: ServicesDep,
+    ledger: LedgerDep,
+) -> object:
+    """Confirm delivered care; the payment release is queued right behind it."""
+    fingerprint = request_hash(request.url.path, None)
+
+    def action() -> tuple[int, dict[str, object]]:
+        signer = signer_of(caller, services)
+        subject = caller.member.subject
+        first = ledger.forward(
+            signer,
+            subject=subject,
+            kind="confirm",
+            target="CareLedger",
+            fn="confirm",
+            args=(appointment.id,),
+            request_hash=f"{subject}:{key}",
+        )
+        ledger.forward(
+            signer,
+            subject=subject,
+            kind="release_payment",
+            target="CareLedger",
+            fn="releasePayment",
+            args=(appointment.id,),
+            request_hash=f"{subject}:{key}:pay",
+            check=False,
+            gas=400_000,
+        )
+        tx = ledger.tm.get(first.id)
+        assert tx is not None
+        return 202, SubmissionPublic(transaction=transaction_public(tx)).model_dump(mode="json")
+
+    return run_once(services.store, caller.member.subject, key, fingerprint, action)
+
+
+@router.post("/{appointment_id}/dispute", response_model=SubmissionPublic, status_code=202)
+def dispute(
+    body: DisputeIn,
+    appointment: VisibleAppointment,
+    key: IdempotencyKey,
+    request: Request,
+    caller: Submitter,
+    services: ServicesDep,
+    ledger: LedgerDep,
+) -> object:
+    reason_hash = keccak(text=f"eccoo:dispute:{appointment.id}:{body.reason}")
+    return submit(
+        services,
+        ledger,
+        caller,
+        key,
+        request,
+        body,
+        kind="dispute",
+        target="CareLedger",
+        fn="dispute",
+        args=(appointment.id, reason_hash),
+    )
+
+
+def coordinator_submitter(caller: Coordinator, services: ServicesDep) -> Caller:
+    services.limiter.take(caller.member.subject)
+    return caller
+
+
+@router.post("/{appointment_id}/resolve", response_model=SubmissionPublic, status_code=202)
+def resolve(
+    body: ResolveIn,
+    appointment: VisibleAppointment,
+    key: IdempotencyKey,
+    request: Request,
+    caller: Annotated[Caller, Depends(coordinator_submitter)],
+    services: ServicesDep,
+    ledger: LedgerDep,
+) -> object:
+    return submit(
+        services,
+        ledger,
+        caller,
+        key,
+        request,
+        body,
+        kind="resolve",
+        target="CareLedger",
+        fn="resolveDispute",
+        args=(appointment.id, body.paid_amount),
+    )

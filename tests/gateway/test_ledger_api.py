@@ -1,0 +1,283 @@
+"""The ledger through the API, on real Keycloak tokens and a real Clique network.
+
+One module, one gateway, one cast: the full journey (register, approve, fund a pot, book,
+deliver, confirm, pay), then idempotency under 50 concurrent requests, then the
+object-level authorization matrix over the resources the journey created.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_utils import keccak
+from fixtures.identity import UserFactory
+
+pytestmark = [pytest.mark.geth, pytest.mark.keycloak]
+
+FUNDER = "0x" + keccak(text="funder:local-authority").hex()
+
+
+def wait_tx(client: httpx.Client, tx_id: str, timeout: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tx = client.get(f"/api/v1/transactions/{tx_id}").json()
+        if tx["state"] in ("confirmed", "failed", "reverted"):
+            return tx
+        time.sleep(0.3)
+    raise AssertionError(f"transaction {tx_id} still {tx['state']}")
+
+
+def post(
+    client: httpx.Client, path: str, body: Any = None, key: str | None = None
+) -> httpx.Response:
+    headers = {"Idempotency-Key": key or str(uuid.uuid4())}
+    return client.post(path, json=body, headers=headers)
+
+
+def submit_ok(client: httpx.Client, path: str, body: Any = None) -> dict[str, Any]:
+    reply = post(client, path, body)
+    assert reply.status_code == 202, reply.text
+    tx = wait_tx(client, reply.json()["transaction"]["id"])
+    assert tx["state"] == "confirmed", tx
+    return tx
+
+
+class Cast:
+    def __init__(self, gateway: Any, users: UserFactory) -> None:
+        self.gateway = gateway
+        self.people = {
+            "coordinator": users.create("coordinator", prefix="coord"),
+            "treasurer": users.create("treasurer", prefix="treas"),
+            "receiver": users.create(prefix="recv"),
+            "giver": users.create(prefix="giver"),
+            "outsider": users.create(prefix="out"),
+        }
+        self.clients = {n: gateway.client(u.token()) for n, u in self.people.items()}
+        self.me = {n: c.get("/api/v1/me").json() for n, c in self.clients.items()}
+
+    def __getitem__(self, name: str) -> httpx.Client:
+        return self.clients[name]
+
+
+@pytest.fixture(scope="module")
+def cast(live_gateway: Any, realm_users: UserFactory) -> Cast:
+    return Cast(live_gateway, realm_users)
+
+
+@pytest.fixture(scope="module")
+def journey(cast: Cast, live_gateway: Any) -> dict[str, Any]:
+    """Register, approve, fund a pot, book, deliver, confirm, pay; returns what it made."""
+    coord, treas = cast["coordinator"], cast["treasurer"]
+    # Privileged members (IdP hats) are registered on their first call; others wait.
+    assert cast.me["receiver"]["membership"] == "pending"
+    for name, hat in (("receiver", "care_receiver"), ("giver", "care_giver")):
+        reply = cast[name].post("/api/v1/me/hats/requests", json={"hat": hat})
+        assert reply.status_code == 201, reply.text
+        assert coord.post(f"/api/v1/hats/requests/{reply.json()['id']}/approve").status_code == 200
+        subject = cast.me[name]["subject"]
+        assert coord.post(f"/api/v1/members/{subject}/approve").status_code == 200, subject
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        states = {
+            n: cast[n].get("/api/v1/me").json()["membership"]
+            for n in ("coordinator", "treasurer", "receiver", "giver")
+        }
+        if set(states.values()) == {"registered"}:
+            break
+        time.sleep(0.5)
+    assert set(states.values()) == {"registered"}, states
+    # Hats mirrored on chain are visible through the gateway's chain reads below.
+    ledger = live_gateway.services.ledger
+    membership = ledger.contracts["Membership"].functions
+    deadline = time.monotonic() + 60
+    while not membership.hasHat(cast.me["giver"]["address"], 1).call():
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    while (
+        not ledger.contracts["CareCoin"]
+        .functions.hasRole(keccak(text="TREASURER_ROLE"), cast.me["treasurer"]["address"])
+        .call()
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+
+    treasurer_address = cast.me["treasurer"]["address"]
+    submit_ok(
+        treas,
+        "/api/v1/treasury/mint",
+        {"to": treasurer_address, "amount": 100_000, "bank_ref": "BANK-2026-0001"},
+    )
+    assert treas.get("/api/v1/me/balance").json()["balance"] == 100_000
+    receiver_address = cast.me["receiver"]["address"]
+    submit_ok(
+        treas,
+        "/api/v1/pots",
+        {"receiver": receiver_address, "funders": [{"funder_id": FUNDER, "share_bps": 10_000}]},
+    )
+    pot_id = int(ledger.call("FundingPots", "potCount"))
+    submit_ok(treas, f"/api/v1/pots/{pot_id}/deposits", {"funder_id": FUNDER, "amount": 50_000})
+    start = int(ledger.w3.eth.get_block("latest")["timestamp"]) + 4
+    submit_ok(
+        cast["receiver"],
+        "/api/v1/appointments",
+        {
+            "receiver": receiver_address,
+            "giver": cast.me["giver"]["address"],
+            "start": start,
+            "duration_minutes": 90,
+            "rate_per_hour": 2_000,
+            "pot_id": pot_id,
+        },
+    )
+    appointment_id = int(ledger.call("CareLedger", "appointmentCount"))
+    while int(ledger.w3.eth.get_block("latest")["timestamp"]) < start:
+        time.sleep(0.5)
+    submit_ok(cast["giver"], f"/api/v1/appointments/{appointment_id}/deliver")
+    confirm = submit_ok(cast["receiver"], f"/api/v1/appointments/{appointment_id}/confirm")
+    return {"pot_id": pot_id, "appointment_id": appointment_id, "confirm_tx": confirm["id"]}
+
+
+def test_journey_pays_the_giver(cast: Cast, journey: dict[str, Any]) -> None:
+    appointment_id, pot_id = journey["appointment_id"], journey["pot_id"]
+    deadline = time.monotonic() + 60
+    while True:
+        appointment = cast["receiver"].get(f"/api/v1/appointments/{appointment_id}").json()
+        if appointment["status"] == "paid" or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert appointment["status"] == "paid"
+    assert appointment["amount"] == 3_000  # 90 minutes at 2,000 pennies an hour
+    giver_balance = cast["giver"].get("/api/v1/me/balance").json()["balance"]
+    statement = cast["treasurer"].get(f"/api/v1/pots/{pot_id}/statement").json()
+    (funder,) = statement["funders"]
+    assert funder["drawn"] == 3_000 and funder["balance"] == 47_000
+    # The receiver may read their own pot's statement too.
+    assert cast["receiver"].get(f"/api/v1/pots/{pot_id}/statement").status_code == 200
+    assert 0 < giver_balance <= 3_000  # the giver's share: the amount less the fee
+    assert cast["giver"].get("/api/v1/appointments").json()[-1]["id"] == appointment_id
+
+
+def test_idempotency_50_concurrent(cast: Cast, live_gateway: Any, journey: dict[str, Any]) -> None:
+    treas = cast["treasurer"]
+    to = cast.me["giver"]["address"]
+    before = treas.get("/api/v1/me/balance").json()["balance"]
+    key = f"idem-{secrets.token_hex(8)}"
+    body = {"to": to, "amount": 7}
+
+    token = cast.people["treasurer"].token()
+
+    def one(_i: int) -> httpx.Response:
+        with live_gateway.client(token) as c:
+            return post(c, "/api/v1/transfers", body, key)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        replies = list(pool.map(one, range(50)))
+    codes = [r.status_code for r in replies]
+    assert set(codes) <= {202, 409}, codes
+    accepted = [r.json() for r in replies if r.status_code == 202]
+    assert accepted and all(a == accepted[0] for a in accepted)
+    tx = wait_tx(treas, accepted[0]["transaction"]["id"])
+    assert tx["state"] == "confirmed"
+    replay = post(treas, "/api/v1/transfers", body, key)
+    assert replay.status_code == 202 and replay.json() == accepted[0]
+    assert treas.get("/api/v1/me/balance").json()["balance"] == before - 7  # exactly once
+    other = post(treas, "/api/v1/transfers", {"to": to, "amount": 8}, key)
+    assert other.status_code == 422 and other.json()["field"] == "Idempotency-Key"
+
+
+def test_bad_input_names_the_field(cast: Cast, journey: dict[str, Any]) -> None:
+    treas = cast["treasurer"]
+    lower = cast.me["giver"]["address"].lower()
+    cases = [
+        ({"to": lower, "amount": 5}, "to"),
+        ({"to": cast.me["giver"]["address"], "amount": 0}, "amount"),
+        ({"to": cast.me["giver"]["address"], "amount": 1.5}, "amount"),
+        ({"to": cast.me["giver"]["address"], "amount": -3}, "amount"),
+        ({"to": cast.me["giver"]["address"]}, "amount"),
+    ]
+    for body, field in cases:
+        reply = post(treas, "/api/v1/transfers", body)
+        assert reply.status_code == 422, (body, reply.text)
+        assert reply.json()["field"] == field
+    missing_key = treas.post(
+        "/api/v1/transfers", json={"to": cast.me["giver"]["address"], "amount": 1}
+    )
+    assert missing_key.status_code == 422 and "Idempotency-Key" in missing_key.json()["field"]
+    huge = treas.post(
+        "/api/v1/transfers",
+        content=b"{" + b" " * 100_000 + b"}",
+        headers={"Idempotency-Key": "k" * 10, "Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413
+
+
+def test_a_refused_action_names_the_contract_error(cast: Cast, journey: dict[str, Any]) -> None:
+    reply = post(cast["giver"], f"/api/v1/appointments/{journey['appointment_id']}/deliver")
+    assert reply.status_code == 409
+    assert reply.json()["message"].startswith("CareLedgerInvalidStatus")
+
+
+def test_object_level_authorization_matrix(cast: Cast, journey: dict[str, Any]) -> None:
+    """Every member x every other member's resource: 403 or 404, never 2xx."""
+    a_id, pot_id = journey["appointment_id"], journey["pot_id"]
+    confirm_tx = journey["confirm_tx"]
+    challenge = (
+        cast["receiver"]
+        .post("/api/v1/me/wallet/challenge", json={"address": Account.create().address})
+        .json()
+    )
+    outsider_wallet = Account.create()
+    signature = outsider_wallet.sign_message(encode_defunct(text=challenge["message"])).signature
+    probes = [
+        ("GET", f"/api/v1/appointments/{a_id}", None),
+        ("POST", f"/api/v1/appointments/{a_id}/deliver", None),
+        ("POST", f"/api/v1/appointments/{a_id}/confirm", None),
+        ("POST", f"/api/v1/appointments/{a_id}/cancel", None),
+        ("POST", f"/api/v1/appointments/{a_id}/dispute", {"reason": "not mine"}),
+        ("POST", f"/api/v1/appointments/{a_id}/resolve", {"paid_amount": 0}),
+        ("GET", f"/api/v1/transactions/{confirm_tx}", None),
+        ("GET", f"/api/v1/pots/{pot_id}/statement", None),
+        (
+            "POST",
+            "/api/v1/me/wallet/link",
+            {"nonce": challenge["nonce"], "signature": "0x" + bytes(signature).hex()},
+        ),
+        (
+            "POST",
+            "/api/v1/treasury/mint",
+            {"to": cast.me["outsider"]["address"], "amount": 1, "bank_ref": "X"},
+        ),
+        (
+            "POST",
+            "/api/v1/pots",
+            {
+                "receiver": cast.me["receiver"]["address"],
+                "funders": [{"funder_id": FUNDER, "share_bps": 10_000}],
+            },
+        ),
+        ("GET", "/api/v1/hats/requests", None),
+        ("POST", f"/api/v1/members/{cast.me['receiver']['subject']}/approve", None),
+    ]
+    results = {}
+    for name in ("outsider",):
+        client = cast[name]
+        for method, path, body in probes:
+            headers = {"Idempotency-Key": str(uuid.uuid4())}
+            reply = client.request(method, path, json=body, headers=headers)
+            results[(name, method, path)] = reply.status_code
+    # The giver is a party to the appointment but not to the receiver's pot or transaction.
+    for method, path, body in probes[6:9]:
+        reply = cast["giver"].request(
+            method, path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+        )
+        results[("giver", method, path)] = reply.status_code
+    denied = {k: v for k, v in results.items() if v in (403, 404)}
+    assert denied == results, {k: v for k, v in results.items() if v not in (403, 404)}
