@@ -277,4 +277,30 @@ def ensure_realm(endpoint: AdminEndpoint, data_dir: Path, *, local: bool = True)
                 if password is not None:
                     write_secret(path, password)
                 info.demo_users[user["username"]] = path
+    save_realm_info(info)
     return info
+
+
+def save_realm_info(info: RealmInfo) -> Path:
+    """`identity/realm.json`: the issuer and audience a gateway trusts (no secrets in it)."""
+    path = info.secrets_dir / "realm.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    public = {
+        "issuer": info.issuer,
+        "audience": info.audience,
+        "realm": info.realm,
+        "base_url": info.base_url,
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(public, indent=2) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def load_realm_info(identity_parent: Path) -> dict[str, str]:
+    """Read what `ensure_realm` recorded under `<dir>/identity/realm.json`."""
+    path = Path(identity_parent) / "identity" / "realm.json"
+    try:
+        return dict(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise GatewayError(f"{path} is missing: provision the realm first") from None
