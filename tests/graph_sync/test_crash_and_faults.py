@@ -1,0 +1,79 @@
+"""SIGKILL at random points and 10% failing RPC calls: the mirror still ends exact."""
+
+from __future__ import annotations
+
+import random
+import sys
+import threading
+import time
+
+import pytest
+from eccoo.graph_sync.indexer import Indexer
+
+from eccoo.services.process import ManagedProcess
+
+from .fault_proxy import FaultProxy
+from .truth import assert_mirror_exact, graph_events
+from .workload import care_round
+
+pytestmark = [pytest.mark.geth, pytest.mark.neo4j, pytest.mark.slow]
+
+
+def test_sigkill_at_random_points_loses_and_duplicates_nothing(
+    ledger, actors, make_settings, empty_graph, tmp_path
+):
+    settings = make_settings(batch_events=40, initial_range=8, max_range=64)
+    # More activity while the indexer is being killed, so kills land mid-backfill and live.
+    busy = threading.Thread(target=care_round, args=(ledger, actors, 25, random.Random(3)))
+    busy.start()
+    process = ManagedProcess("indexer", tmp_path / "run")
+    argv = [
+        sys.executable,
+        "-m",
+        "eccoo.cli",
+        "index",
+        "run",
+        "--network-dir",
+        str(settings.network_dir),
+        "--data-dir",
+        str(settings.data_dir),
+        "--bolt-url",
+        settings.bolt_url,
+        "--neo4j-password-file",
+        str(settings.neo4j_password_file),
+    ]
+    env = {
+        "ECCOO_GRAPH_BATCH_EVENTS": "40",
+        "ECCOO_GRAPH_INITIAL_RANGE": "8",
+        "ECCOO_GRAPH_MAX_RANGE": "64",
+    }
+    rng = random.Random(11)
+    progress = []
+    try:
+        for _ in range(10):
+            process.start(argv, env=env)
+            time.sleep(rng.uniform(1.5, 4.0))  # a random point: imports, backfill or live
+            process.kill()
+            progress.append(len(graph_events(empty_graph)))
+    finally:
+        process.kill()
+        busy.join()
+    assert progress[-1] > 0
+    with Indexer(settings) as indexer:
+        indexer.run(until_block=ledger.w3.eth.block_number)
+    assert_mirror_exact(ledger, empty_graph)
+
+
+def test_ten_percent_failing_rpc_calls_same_result(
+    ledger, actors, make_settings, empty_graph, clique_network
+):
+    with FaultProxy(clique_network.manifest.rpc_url(0), failure_rate=0.10) as proxy:
+        settings = make_settings(rpc_url=proxy.url, initial_range=16, max_backoff=0.5)
+        with Indexer(settings) as indexer:
+            indexer.run(until_block=ledger.w3.eth.block_number)
+        assert proxy.failed > 0
+    truth = assert_mirror_exact(ledger, empty_graph)
+    assert truth["events"] > 0
+    status = indexer.status.state
+    assert status["retries"] > 0  # the faults were retried and reported
+    assert status["last_error"]["retrying"] is True
