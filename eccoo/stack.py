@@ -142,7 +142,7 @@ class Stack:
                 str(self.data_dir / "indexer"),
                 "--bolt-url",
                 self.neo4j.endpoint().bolt_url,
-                "--password-file",
+                "--neo4j-password-file",
                 str(self.neo4j.password_file),
             ]
         )
@@ -214,14 +214,12 @@ class Stack:
         return report
 
     def _indexer_status(self) -> dict[str, Any]:
+        from eccoo.graph_sync.status import read_status
+
         proc = self._component_process("indexer")
         entry: dict[str, Any] = {"running": proc.running(), "log": str(proc.log_file)}
-        if has_component("eccoo.graph_sync.status"):
-            from eccoo.graph_sync import status as index_status
-
-            reader = getattr(index_status, "read_status", None)
-            if reader is not None:
-                entry.update(reader(self.data_dir / "indexer"))
+        entry.update(read_status(self.data_dir / "indexer" / "status.json") or {})
+        entry["running"] = proc.running()
         entry["healthy"] = proc.running() and not entry.get("last_error")
         return entry
 
