@@ -14,6 +14,8 @@ from eccoo.gateway.limits import BodySizeLimit
 from eccoo.gateway.routes import (
     appointments,
     coin,
+    events,
+    forward,
     hats,
     me,
     pots,
@@ -89,6 +91,8 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
         treasury.router,
         appointments.router,
         pots.router,
+        events.router,
+        forward.router,
     )
     for router in routers:
         app.include_router(router, prefix="/api/v1")

@@ -281,3 +281,97 @@ def test_object_level_authorization_matrix(cast: Cast, journey: dict[str, Any]) 
         results[("giver", method, path)] = reply.status_code
     denied = {k: v for k, v in results.items() if v in (403, 404)}
     assert denied == results, {k: v for k, v in results.items() if v not in (403, 404)}
+
+
+def test_event_stream_carries_my_transactions_only(
+    cast: Cast, live_gateway: Any, journey: dict[str, Any]
+) -> None:
+    import json
+    import threading
+
+    seen: list[dict[str, Any]] = []
+    ready = threading.Event()
+
+    def listen(name: str, sink: list[dict[str, Any]]) -> None:
+        token = cast.people[name].token()
+        with httpx.stream(
+            "GET",
+            f"{live_gateway.url}/api/v1/me/events",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        ) as reply:
+            for line in reply.iter_lines():
+                if line.startswith("event: hello"):
+                    ready.set()
+                if line.startswith("data: ") and '"transaction"' in line:
+                    sink.append(json.loads(line[6:]))
+                    if sink[-1]["state"] == "confirmed":
+                        return
+
+    other: list[dict[str, Any]] = []
+    thread = threading.Thread(target=listen, args=("treasurer", seen), daemon=True)
+    thread.start()
+    threading.Thread(target=listen, args=("outsider", other), daemon=True).start()
+    assert ready.wait(30)
+    tx = submit_ok(
+        cast["treasurer"], "/api/v1/transfers", {"to": cast.me["giver"]["address"], "amount": 3}
+    )
+    thread.join(60)
+    assert [e["id"] for e in seen if e["state"] == "confirmed"] == [tx["id"]]
+    assert other == []
+
+
+def test_linked_wallet_signs_its_own_requests(
+    cast: Cast, live_gateway: Any, realm_users: UserFactory, journey: dict[str, Any]
+) -> None:
+    from eccoo.client.forwarder import build_request, encode_call, sign_request
+
+    own = Account.create()
+    person = realm_users.create(prefix="self")
+    client = live_gateway.client(person.token())
+    me = client.get("/api/v1/me").json()
+    challenge = client.post("/api/v1/me/wallet/challenge", json={"address": own.address}).json()
+    wrong = Account.create().sign_message(encode_defunct(text=challenge["message"])).signature
+    bad = client.post(
+        "/api/v1/me/wallet/link",
+        json={"nonce": challenge["nonce"], "signature": "0x" + bytes(wrong).hex()},
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "signature"
+    good = own.sign_message(encode_defunct(text=challenge["message"])).signature
+    linked = client.post(
+        "/api/v1/me/wallet/link",
+        json={"nonce": challenge["nonce"], "signature": "0x" + bytes(good).hex()},
+    )
+    assert linked.json() == {"address": own.address, "wallet_kind": "linked"}
+    assert cast["coordinator"].post(f"/api/v1/members/{me['subject']}/approve").status_code == 200
+    deadline = time.monotonic() + 60
+    while client.get("/api/v1/me").json()["membership"] != "registered":
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    submit_ok(cast["treasurer"], "/api/v1/transfers", {"to": own.address, "amount": 50})
+    # A custodial-style submission is refused: this member holds their own key.
+    assert (
+        post(
+            client, "/api/v1/transfers", {"to": cast.me["giver"]["address"], "amount": 1}
+        ).status_code
+        == 409
+    )
+    ledger = live_gateway.services.ledger
+    coin = ledger.contracts["CareCoin"]
+    data = encode_call(coin, "transfer", cast.me["giver"]["address"], 20)
+    request = build_request(ledger.forwarder, own.address, coin.address, data, gas=120_000)
+    signed = sign_request(
+        own, request, chain_id=ledger.chain_id, forwarder_address=ledger.forwarder.address
+    ).to_json()
+    reply = post(client, "/api/v1/me/forward-requests", signed)
+    assert reply.status_code == 202, reply.text
+    assert wait_tx(client, reply.json()["transaction"]["id"])["state"] == "confirmed"
+    assert client.get("/api/v1/me/balance").json() == {"address": own.address, "balance": 30}
+    # Someone else's signed request cannot be relayed as mine.
+    forged = sign_request(
+        Account.create(),
+        request,
+        chain_id=ledger.chain_id,
+        forwarder_address=ledger.forwarder.address,
+    ).to_json()
+    assert post(client, "/api/v1/me/forward-requests", forged).status_code == 422
