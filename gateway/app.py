@@ -16,8 +16,10 @@ from eccoo.gateway.routes import (
     coin,
     events,
     forward,
+    graph,
     hats,
     me,
+    notes,
     pots,
     transactions,
     treasury,
@@ -93,6 +95,8 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
         pots.router,
         events.router,
         forward.router,
+        notes.router,
+        graph.router,
     )
     for router in routers:
         app.include_router(router, prefix="/api/v1")

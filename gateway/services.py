@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from eccoo.gateway.chain import Ledger
 from eccoo.gateway.custody import KeyCustody, load_master_key
@@ -28,6 +29,9 @@ class Services:
     limiter: RateLimiter
     ledger: Ledger | None = None  # None when no network folder is configured
     events: EventBroker = field(default_factory=lambda: EventBroker())
+    graph: Any = None  # eccoo.graph_sync.queries.GraphQueries when Neo4j is configured
+    notes: Any = None  # eccoo.gateway.notes.CareNotes when Neo4j is configured
+    driver: Any = None
 
     @classmethod
     def build(cls, settings: GatewaySettings, validator: TokenValidator | None = None) -> Services:
@@ -39,6 +43,20 @@ class Services:
         if settings.network_dir is not None:
             ledger = Ledger(settings, store)
             ledger.listen(lambda tx: _on_transaction(store, events, tx))
+        driver = graph = notes = None
+        if settings.neo4j_url:
+            from eccoo.gateway.notes import CareNotes
+            from eccoo.graph_sync.queries import GraphQueries
+            from neo4j import GraphDatabase
+
+            password = (
+                settings.neo4j_password_file.read_text().strip()
+                if settings.neo4j_password_file
+                else ""
+            )
+            driver = GraphDatabase.driver(settings.neo4j_url, auth=(settings.neo4j_user, password))
+            graph = GraphQueries(driver)
+            notes = CareNotes(driver, hashlib.sha256(b"eccoo care notes" + master).digest())
         return cls(
             settings=settings,
             store=store,
@@ -49,10 +67,15 @@ class Services:
             limiter=RateLimiter(settings.submissions_per_minute),
             ledger=ledger,
             events=events,
+            graph=graph,
+            notes=notes,
+            driver=driver,
         )
 
     def close(self) -> None:
         self.store.close()
+        if self.driver is not None:
+            self.driver.close()
 
 
 def _on_transaction(store: Store, events: EventBroker, tx: ChainTransaction) -> None:

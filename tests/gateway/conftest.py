@@ -83,7 +83,10 @@ def deployed_network(clique_network: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def live_gateway(
-    eccoo_realm: RealmInfo, deployed_network: Any, tmp_path_factory: pytest.TempPathFactory
+    eccoo_realm: RealmInfo,
+    deployed_network: Any,
+    neo4j_endpoint: Any,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveGateway]:
     # The last relayers of the manifest: other test modules may send with the first ones.
     settings = gateway_settings(
@@ -93,5 +96,8 @@ def live_gateway(
         relayer_offset=4,
         confirmations=1,
         tx_poll_seconds=0.2,
+        neo4j_url=neo4j_endpoint.bolt_url,
+        neo4j_user=neo4j_endpoint.user,
+        neo4j_password_file=neo4j_endpoint.password_file,
     )
     yield from serve(settings)

@@ -375,3 +375,50 @@ def test_linked_wallet_signs_its_own_requests(
         forwarder_address=ledger.forwarder.address,
     ).to_json()
     assert post(client, "/api/v1/me/forward-requests", forged).status_code == 422
+
+
+def test_care_notes_readers_audit_and_erasure(
+    cast: Cast, live_gateway: Any, journey: dict[str, Any]
+) -> None:
+    a_id = journey["appointment_id"]
+    giver, receiver, coord, outsider = (
+        cast[n] for n in ("giver", "receiver", "coordinator", "outsider")
+    )
+    text = "Helped with breakfast; mild knee pain reported."
+    reply = post(giver, f"/api/v1/appointments/{a_id}/notes", {"text": text})
+    assert reply.status_code == 201, reply.text
+    note = reply.json()["note"]
+    assert note["author"] == cast.me["giver"]["member_id"]
+    assert note["subject"] == cast.me["receiver"]["member_id"]
+    assert note["text"] is None  # a write answers with the hash, never the content
+    tx = wait_tx(giver, reply.json()["transaction"]["id"])
+    assert tx["state"] == "confirmed"
+    ledger = live_gateway.services.ledger
+    anchored = ledger.call("CareLedger", "appointmentOfNote", bytes.fromhex(note["note_hash"][2:]))
+    assert int(anchored) == a_id
+    path = f"/api/v1/notes/{note['id']}"
+    assert receiver.get(path).json()["text"] == text
+    assert giver.get(path).json()["text"] == text
+    assert outsider.get(path).status_code == 404
+    assert coord.get(path).status_code == 404  # a coordinator needs an explicit grant
+    assert outsider.delete(path).status_code == 404
+    grant = receiver.post(
+        f"{path}/readers", json={"member_id": cast.me["coordinator"]["member_id"]}
+    )
+    assert grant.status_code == 200
+    assert coord.get(path).json()["text"] == text
+    assert coord.delete(path).status_code == 404  # a reader may not erase
+    audit = receiver.get(f"{path}/audit").json()
+    actions = [(e["member_id"], e["action"]) for e in audit]
+    assert (cast.me["coordinator"]["member_id"], "note_read") in actions
+    assert any(a.startswith("note_reader_granted") for _, a in actions)
+    assert sum(1 for _, a in actions if a == "note_read") == 3
+    # The ciphertext at rest is not the text.
+    raw = live_gateway.services.notes.raw_properties(note["id"])
+    assert "Mirror" not in raw["_labels"] and text.encode() not in bytes(raw["ciphertext"])
+    erased = receiver.delete(path).json()
+    assert erased["erased"] is True and erased["text"] is None
+    raw = live_gateway.services.notes.raw_properties(note["id"])
+    assert raw["note_hash"] == note["note_hash"]
+    assert not {"ciphertext", "wrapped_key", "salt", "nonce"} & set(raw)
+    assert receiver.get(path).json()["text"] is None
