@@ -21,14 +21,14 @@ from .workload import Actors, Ledger, care_round, setup_actors
 
 
 @pytest.fixture(scope="session")
-def ledger(clique_network: Any) -> Ledger:
+def chain_ledger(clique_network: Any) -> Ledger:
     return Ledger(clique_network.dir, clique_network.w3())
 
 
 @pytest.fixture(scope="session")
-def actors(ledger: Ledger) -> Actors:
-    actors = setup_actors(ledger)
-    care_round(ledger, actors, 40, random.Random(1))
+def actors(chain_ledger: Ledger) -> Actors:
+    actors = setup_actors(chain_ledger)
+    care_round(chain_ledger, actors, 40, random.Random(1))
     return actors
 
 
@@ -55,7 +55,7 @@ def make_settings(
 @pytest.fixture
 def empty_graph(make_settings: Callable[..., GraphSettings]) -> Any:
     """A driver on the session Neo4j with the mirror dropped (off-chain data untouched)."""
-    settings = make_settings()
+    settings = make_settings(rpc_url="http://unused", deployment_file=Path("unused"))
     driver = open_graph(settings)
     GraphWriter(driver, settings.neo4j_database, all_rules()).drop_mirror()
     yield driver

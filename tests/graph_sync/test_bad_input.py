@@ -27,13 +27,13 @@ def _fails(settings, error):
     return caught.value
 
 
-def test_unreachable_node(make_settings, ledger):
+def test_unreachable_node(make_settings, chain_ledger):
     url = f"http://127.0.0.1:{free_port()}"
     err = _fails(make_settings(rpc_url=url, startup_timeout=1), NodeUnreachable)
     assert url in err.message and err.field == "rpc_url"
 
 
-def test_wrong_chain_id(make_settings, ledger, clique_network, tmp_path):
+def test_wrong_chain_id(make_settings, chain_ledger, clique_network, tmp_path):
     raw = json.loads((clique_network.dir / "deployment.json").read_text())
     raw["chain_id"] += 1
     wrong = tmp_path / "deployment.json"
@@ -47,14 +47,14 @@ def test_no_deployment_file(make_settings, tmp_path):
     assert "missing.json" in err.message
 
 
-def test_neo4j_down(make_settings, ledger):
+def test_neo4j_down(make_settings, chain_ledger):
     _fails(
         make_settings(bolt_url=f"bolt://127.0.0.1:{free_port()}", startup_timeout=1),
         GraphUnreachable,
     )
 
 
-def test_neo4j_wrong_password(make_settings, ledger, tmp_path):
+def test_neo4j_wrong_password(make_settings, chain_ledger, tmp_path):
     wrong = tmp_path / "password"
     wrong.write_text("not-the-password\n")
     err = _fails(make_settings(neo4j_password_file=wrong), GraphAuthFailed)

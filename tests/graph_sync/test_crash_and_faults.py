@@ -20,11 +20,11 @@ pytestmark = [pytest.mark.geth, pytest.mark.neo4j, pytest.mark.slow]
 
 
 def test_sigkill_at_random_points_loses_and_duplicates_nothing(
-    ledger, actors, make_settings, empty_graph, tmp_path
+    chain_ledger, actors, make_settings, empty_graph, tmp_path
 ):
     settings = make_settings(batch_events=40, initial_range=8, max_range=64)
     # More activity while the indexer is being killed, so kills land mid-backfill and live.
-    busy = threading.Thread(target=care_round, args=(ledger, actors, 25, random.Random(3)))
+    busy = threading.Thread(target=care_round, args=(chain_ledger, actors, 25, random.Random(3)))
     busy.start()
     process = ManagedProcess("indexer", tmp_path / "run")
     argv = [
@@ -60,19 +60,19 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(
         busy.join()
     assert progress[-1] > 0
     with Indexer(settings) as indexer:
-        indexer.run(until_block=ledger.w3.eth.block_number)
-    assert_mirror_exact(ledger, empty_graph)
+        indexer.run(until_block=chain_ledger.w3.eth.block_number)
+    assert_mirror_exact(chain_ledger, empty_graph)
 
 
 def test_ten_percent_failing_rpc_calls_same_result(
-    ledger, actors, make_settings, empty_graph, clique_network
+    chain_ledger, actors, make_settings, empty_graph, clique_network
 ):
     with FaultProxy(clique_network.manifest.rpc_url(0), failure_rate=0.10) as proxy:
         settings = make_settings(rpc_url=proxy.url, initial_range=16, max_backoff=0.5)
         with Indexer(settings) as indexer:
-            indexer.run(until_block=ledger.w3.eth.block_number)
+            indexer.run(until_block=chain_ledger.w3.eth.block_number)
         assert proxy.failed > 0
-    truth = assert_mirror_exact(ledger, empty_graph)
+    truth = assert_mirror_exact(chain_ledger, empty_graph)
     assert truth["events"] > 0
     status = indexer.status.state
     assert status["retries"] > 0  # the faults were retried and reported

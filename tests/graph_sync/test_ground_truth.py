@@ -14,16 +14,16 @@ from .workload import care_round
 pytestmark = [pytest.mark.geth, pytest.mark.neo4j]
 
 
-def test_backfill_then_live_equals_chain(ledger, actors, make_settings, empty_graph):
+def test_backfill_then_live_equals_chain(chain_ledger, actors, make_settings, empty_graph):
     settings = make_settings()
     with Indexer(settings) as indexer:
         indexer.run(once=True)
-        first = assert_mirror_exact(ledger, empty_graph)
+        first = assert_mirror_exact(chain_ledger, empty_graph)
         # Live: more activity while the indexer follows the head.
-        care_round(ledger, actors, 20, random.Random(2))
-        head = ledger.w3.eth.block_number
+        care_round(chain_ledger, actors, 20, random.Random(2))
+        head = chain_ledger.w3.eth.block_number
         indexer.run(until_block=head)
-        second = assert_mirror_exact(ledger, empty_graph)
+        second = assert_mirror_exact(chain_ledger, empty_graph)
     assert second["events"] > first["events"]
     status = indexer.status.state
     assert status["cursor"] >= head and status["last_error"] is None

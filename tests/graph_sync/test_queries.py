@@ -1,4 +1,4 @@
-"""Every query on a small hand-built scenario on the real ledger, incl. "as of block".
+"""Every query on a small hand-built scenario on the real chain_ledger, incl. "as of block".
 
 The scenario runs on the shared network after the workload, so expectations are
 exact deltas from a block `b0` taken just before it (which "as of" makes possible).
@@ -17,38 +17,40 @@ from .workload import FUNDERS
 pytestmark = [pytest.mark.geth, pytest.mark.neo4j]
 
 
-def _booked_id(ledger, receipt):
-    event = ledger.c["CareLedger"].events.AppointmentBooked()
+def _booked_id(chain_ledger, receipt):
+    event = chain_ledger.c["CareLedger"].events.AppointmentBooked()
     return event.process_receipt(receipt)[0]["args"]["appointmentId"]
 
 
 @pytest.fixture
-def scenario(ledger, actors, make_settings, empty_graph):
+def scenario(chain_ledger, actors, make_settings, empty_graph):
     receiver, giver, admin = actors.receivers[1], actors.givers[1], actors.admin
     pot = actors.pots[receiver.address]
-    b0 = ledger.w3.eth.block_number
-    r = ledger.settle(
+    b0 = chain_ledger.w3.eth.block_number
+    r = chain_ledger.settle(
         [
-            ledger.send(admin, "FundingPots", "deposit", pot, FUNDERS[0], 10_000),
-            ledger.send(admin, "FundingPots", "deposit", pot, FUNDERS[1], 5_000),
+            chain_ledger.send(admin, "FundingPots", "deposit", pot, FUNDERS[0], 10_000),
+            chain_ledger.send(admin, "FundingPots", "deposit", pot, FUNDERS[1], 5_000),
         ]
     )
     deposit_block = max(x["blockNumber"] for x in r)
-    booked = ledger.settle(
+    booked = chain_ledger.settle(
         [
-            ledger.send(
+            chain_ledger.send(
                 admin, "CareLedger", "book", receiver.address, giver.address, 1, 60, 1800, pot
             ),
-            ledger.send(
+            chain_ledger.send(
                 admin, "CareLedger", "book", receiver.address, giver.address, 1, 30, 1800, pot
             ),
         ]
     )
-    a1, a2 = (_booked_id(ledger, x) for x in booked)
-    ledger.settle([ledger.send(giver, "CareLedger", "markDelivered", a) for a in (a1, a2)])
-    ledger.settle([ledger.send(receiver, "CareLedger", "confirm", a) for a in (a1, a2)])
-    paid = ledger.settle([ledger.send(admin, "CareLedger", "releasePayment", a1)])
-    head = ledger.w3.eth.block_number
+    a1, a2 = (_booked_id(chain_ledger, x) for x in booked)
+    chain_ledger.settle(
+        [chain_ledger.send(giver, "CareLedger", "markDelivered", a) for a in (a1, a2)]
+    )
+    chain_ledger.settle([chain_ledger.send(receiver, "CareLedger", "confirm", a) for a in (a1, a2)])
+    paid = chain_ledger.settle([chain_ledger.send(admin, "CareLedger", "releasePayment", a1)])
+    head = chain_ledger.w3.eth.block_number
     with Indexer(make_settings()) as indexer:
         indexer.run(until_block=head)
     return dict(
@@ -64,11 +66,11 @@ def scenario(ledger, actors, make_settings, empty_graph):
     )
 
 
-def test_every_query_on_the_scenario(ledger, actors, scenario, empty_graph):
+def test_every_query_on_the_scenario(chain_ledger, actors, scenario, empty_graph):
     q = GraphQueries(empty_graph)
     s = scenario
-    pots = ledger.c["FundingPots"]
-    fee_bps = ledger.c["CareLedger"].functions.feeBps().call()
+    pots = chain_ledger.c["FundingPots"]
+    fee_bps = chain_ledger.c["CareLedger"].functions.feeBps().call()
     f0, f1 = ("0x" + f.hex() for f in FUNDERS[:2])
 
     trail = q.payment_trail(s["a1"])
