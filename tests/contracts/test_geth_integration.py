@@ -55,7 +55,6 @@ def test_deploy_then_one_appointment_through_the_forwarder(clique_ledger):
             m.functions.registerMember(member.address, keccak(text=f"it:{member.address}"))
         )
         operator.transact(m.functions.grantHat(member.address, hat))
-    operator.transact(m.functions.setArranger(receiver.address, arranger.address))
     operator.transact(pots.functions.createPot(receiver.address, [LA], [10_000]))
     pot_id = pots.functions.potCount().call()
     operator.transact(coin.functions.mint(funder.address, 10_000, keccak(text="bank:int")))
@@ -64,6 +63,7 @@ def test_deploy_then_one_appointment_through_the_forwarder(clique_ledger):
         request = fwd.signed_call(forwarder, member, target, fn_name, *args)
         return fwd.relay(forwarder, request, relayer)
 
+    as_member(receiver, m, "setArranger", receiver.address, arranger.address)
     as_member(funder, coin, "approve", pots.address, 10_000)
     as_member(funder, pots, "deposit", pot_id, LA, 6_000)
     start = w3.eth.get_block("latest")["timestamp"] - 60
