@@ -148,6 +148,14 @@ def live_lag(ledger: Any, settings: Any, seconds: float, rate: float) -> dict[st
     }
 
 
+def _clear_bench_nodes(driver: Any) -> None:
+    # CALL ... IN TRANSACTIONS needs an implicit (auto-commit) transaction: session.run.
+    with driver.session() as session:
+        session.run(
+            "MATCH (n:BenchNode) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS"
+        ).consume()
+
+
 def merge_constraints(endpoint: dict[str, str], nodes: int, probe: int) -> dict[str, Any]:
     """Cost of MERGE on a label holding `nodes` nodes, with and without a uniqueness
     constraint (probe keys half existing, half new)."""

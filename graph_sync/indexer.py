@@ -11,6 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from eccoo.graph_sync.connect import open_graph, open_rpc
@@ -60,6 +61,8 @@ class Indexer:
         self.fetcher: LogFetcher
         self.decoder: EventDecoder
         self._cursor: Cursor | None = None
+        self._prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+        self._pending: tuple[tuple[int, str | None], Future[Any]] | None = None
         self.stop_event = threading.Event()
 
     # ------------------------------------------------------------------ setup
@@ -94,6 +97,7 @@ class Indexer:
         return self
 
     def close(self) -> None:
+        self._prefetcher.shutdown(wait=True, cancel_futures=True)
         if self.driver is not None:
             self.driver.close()
             self.driver = None
@@ -115,6 +119,11 @@ class Indexer:
         """Write the next range (or undo a reorg); False when already at the head."""
         head = self._head()
         cursor = self._cursor
+        if cursor is not None and cursor.number > head.number:
+            # The node is behind the mirror (restarted, still syncing): wait for it rather
+            # than read its short chain as a reorg.
+            self._report(head, 0)
+            return False
         if cursor is not None and (
             cursor.number >= head.number or not self._builds_on(cursor, head)
         ):
@@ -126,19 +135,40 @@ class Indexer:
                 return False
         first = self.deployment.start_block if cursor is None else cursor.number + 1
         window_start = head.number - self.settings.confirmations + 1
+        parent = None if cursor is None else cursor.hash
+        pending, self._pending = self._pending, None
         try:
-            fetched = self.fetcher.fetch(
-                first,
-                head.number,
-                window_start=window_start,
-                parent_hash=None if cursor is None else cursor.hash,
-            )
+            if pending is not None and pending[0] == (first, parent):
+                fetched, events = pending[1].result()
+            else:
+                fetched, events = self._fetch_decode(first, head.number, window_start, parent)
         except ChainMoved:
             if cursor is not None and not cursor_is_canonical(self.fetcher, cursor, head.number):
                 self._undo_reorg(cursor, head.number)
             return True  # the range is fetched again from a settled chain
-        self._write(fetched, window_start, head)
+        if fetched.last < head.number:
+            # Backfill: fetch and decode the next range while this one is written. It is
+            # used only if the cursor lands exactly where it starts, on the same hash.
+            tip = fetched.headers[fetched.last].hash
+            self._pending = (
+                (fetched.last + 1, tip),
+                self._prefetcher.submit(
+                    self._fetch_decode, fetched.last + 1, head.number, window_start, tip
+                ),
+            )
+        self._write(fetched, events, window_start, head)
         return True
+
+    def _fetch_decode(
+        self, first: int, head: int, window_start: int, parent: str | None
+    ) -> tuple[FetchedRange, list[LedgerEvent]]:
+        fetched = self.fetcher.fetch(first, head, window_start=window_start, parent_hash=parent)
+        events = []
+        for log in fetched.logs:
+            event = self.decoder.decode(log, fetched.headers[int(log["blockNumber"], 16)])
+            if event is not None:
+                events.append(event)
+        return fetched, events
 
     def _builds_on(self, cursor: Cursor, head: BlockHeader) -> bool:
         # Cheap check in live mode: the head's parent is our cursor block.
@@ -155,13 +185,14 @@ class Indexer:
             last_reorg={"from": cursor.number, "to": ancestor.number, "at": round(time.time(), 3)}
         )
 
-    def _write(self, fetched: FetchedRange, window_start: int, head: BlockHeader) -> None:
+    def _write(
+        self,
+        fetched: FetchedRange,
+        events: list[LedgerEvent],
+        window_start: int,
+        head: BlockHeader,
+    ) -> None:
         """Write the range in batches that end on block boundaries, cursor in each."""
-        events: list[LedgerEvent] = []
-        for log in fetched.logs:
-            event = self.decoder.decode(log, fetched.headers[int(log["blockNumber"], 16)])
-            if event is not None:
-                events.append(event)
         limit = self.settings.batch_events
         start = 0
         while start < len(events) or start == 0:

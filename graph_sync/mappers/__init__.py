@@ -68,14 +68,16 @@ def entity(var: str, label: str, key: str, expr: str) -> str:
     return (
         f"MERGE ({var}:{label}:Mirror {{{key}: {expr}}})\n"
         f"ON CREATE SET {var}.block = row.block\n"
-        f"ON MATCH SET {var}.block = CASE WHEN row.block < {var}.block THEN row.block "
-        f"ELSE {var}.block END\n"
+        # Write only when lower: most rows match a hub entity and would rewrite it.
+        f"FOREACH (_ IN CASE WHEN row.block < {var}.block THEN [1] ELSE [] END |\n"
+        f"  SET {var}.block = row.block)\n"
     )
 
 
 def link(rel: str, a: str, b: str) -> str:
-    """A relationship from an event node (deleted with it on rollback)."""
-    return f"MERGE ({a})-[:{rel}]->({b})\n"
+    """A relationship from an event node (deleted with it on rollback). CREATE is safe:
+    the event node was created by this very statement (see `event_query`)."""
+    return f"CREATE ({a})-[:{rel}]->({b})\n"
 
 
 def _json_default(value: Any) -> Any:
@@ -118,13 +120,16 @@ def group_rows(
 
 
 def event_query(template: Template) -> str:
+    """The statement for one template: events already in the graph are skipped whole
+    (their links were written with them), so a re-run transaction changes nothing."""
     return (
         "UNWIND $rows AS row\n"
-        "MERGE (e:Event:Mirror {block_hash: row.block_hash, log_index: row.log_index})\n"
-        "ON CREATE SET e.block = row.block, e.tx_hash = row.tx_hash, "
-        "e.timestamp = row.timestamp, e.contract = row.contract, e.name = row.name, "
-        "e.args = row.args\n"
-        f"SET e:{template.label}\n" + (f"WITH e, row\n{template.body}" if template.body else "")
+        "OPTIONAL MATCH (seen:Event {block_hash: row.block_hash, log_index: row.log_index})\n"
+        "WITH row WHERE seen IS NULL\n"
+        f"CREATE (e:Event:Mirror:{template.label} {{block_hash: row.block_hash, "
+        "log_index: row.log_index, block: row.block, tx_hash: row.tx_hash, "
+        "timestamp: row.timestamp, contract: row.contract, name: row.name, args: row.args})\n"
+        + (f"WITH e, row\n{template.body}" if template.body else "")
     )
 
 

@@ -36,7 +36,7 @@ _BY = entity("by", "Account", "address", "row.by") + link("BY", "e", "by")
 
 _HAT = (
     "MERGE (h:Hat:Mirror {id: row.hat}) ON CREATE SET h.block = row.block, h.name = row.hat_name\n"
-    "ON MATCH SET h.block = CASE WHEN row.block < h.block THEN row.block ELSE h.block END\n"
+    "FOREACH (_ IN CASE WHEN row.block < h.block THEN [1] ELSE [] END | SET h.block = row.block)\n"
 )
 
 MEMBER_REGISTERED = Template(

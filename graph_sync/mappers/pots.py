@@ -44,7 +44,8 @@ SHARES_SET = Template(
     + "UNWIND range(0, size(row.funders) - 1) AS i\n"
     + "WITH e, row, p, i, row.funders[i] AS funder\n"
     + "MERGE (f:Funder:Mirror {id: funder}) ON CREATE SET f.block = row.block\n"
-    + "ON MATCH SET f.block = CASE WHEN row.block < f.block THEN row.block ELSE f.block END\n"
+    + "FOREACH (_ IN CASE WHEN row.block < f.block THEN [1] ELSE [] END | "
+    + "SET f.block = row.block)\n"
     + "MERGE (p)-[:FUNDED_BY {block: row.block, log_index: row.log_index, "
     + "share_bps: row.shares[i]}]->(f)\n}\n",
 )
