@@ -8,6 +8,7 @@ A request that would revert is refused before it is queued, with the contract's 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -116,9 +117,13 @@ class Ledger:
     # --- forward requests --------------------------------------------------------------------
     def _next_forward_nonce(self, address: str) -> int:
         with self._nonce_lock, self.store.unit() as session:  # re-entrant
-            on_chain = int(self.forwarder.functions.nonces(address).call())
             row = session.get(ForwarderNonce, address)
-            nonce = max(on_chain, row.next_nonce if row else 0)
+            # The chain is asked once per signer; afterwards the stored sequence is the truth
+            # (it runs ahead of the chain while requests are queued), resynced on a revert.
+            if row is None:
+                nonce = int(self.forwarder.functions.nonces(address).call())
+            else:
+                nonce = row.next_nonce
             if row is None:
                 session.add(ForwarderNonce(address=address, next_nonce=nonce + 1))
             else:
@@ -174,7 +179,8 @@ class Ledger:
                 name, detail = self.decoder.decode(revert_data(exc))
                 raise ChainRejected(f"{name}{' ' + detail if detail else ''}", field=kind) from None
             gas = inner_gas + inner_gas // 5 + 10_000
-        deadline = int(self.w3.eth.get_block("latest")["timestamp"]) + FORWARD_TTL_SECONDS
+        # Clique block times follow the validators' clocks: wall clock + TTL, no RPC per request.
+        deadline = int(time.time()) + FORWARD_TTL_SECONDS
         # One lock over nonce and enqueue: a signer's requests enter the queue in nonce order.
         with self._nonce_lock:
             nonce = self._next_forward_nonce(signer.address)

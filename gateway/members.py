@@ -28,7 +28,7 @@ def pseudonym(subject: str, salt: bytes) -> str:
 
 
 def get_or_create(store: Store, custody: KeyCustody, principal: Principal, salt: bytes) -> Member:
-    with store.unit() as session:
+    with store.read() as session:
         member = session.get(Member, principal.subject)
         if member is not None:
             return member
@@ -48,7 +48,7 @@ def get_or_create(store: Store, custody: KeyCustody, principal: Principal, salt:
             session.add(member)
     except IntegrityError:
         pass  # a concurrent first call created it; use that one
-    with store.unit() as session:
+    with store.read() as session:
         found = session.get(Member, principal.subject)
         assert found is not None
         return found
@@ -56,7 +56,7 @@ def get_or_create(store: Store, custody: KeyCustody, principal: Principal, salt:
 
 def effective_hats(store: Store, principal: Principal) -> frozenset[str]:
     """Hats from the token, plus requestable hats a coordinator approved here."""
-    with store.unit() as session:
+    with store.read() as session:
         approved = session.scalars(
             select(HatRequest.hat).where(
                 HatRequest.subject == principal.subject, HatRequest.status == "approved"

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from eccoo.gateway.revert import RevertDecoder
 from eccoo.gateway.store.db import Store
@@ -68,6 +69,7 @@ class TransactionManager:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._gas_price: int | None = None
+        self._scanned: int | None = None  # the last block whose receipts were matched
         # Test hook for the crash drill: called after a commit of signed rows, before sending.
         self.after_sign: Callable[[list[str]], None] | None = None
 
@@ -112,13 +114,13 @@ class TransactionManager:
         return Submitted(tx.id, created=True)
 
     def find(self, request_hash: str) -> str | None:
-        with self.store.unit() as session:
+        with self.store.read() as session:
             return session.scalar(
                 select(ChainTransaction.id).where(ChainTransaction.request_hash == request_hash)
             )
 
     def get(self, tx_id: str) -> ChainTransaction | None:
-        with self.store.unit() as session:
+        with self.store.read() as session:
             return session.get(ChainTransaction, tx_id)
 
     # --- the worker ------------------------------------------------------------------------
@@ -183,7 +185,7 @@ class TransactionManager:
         price = int(self.w3.eth.gas_price)
         return max(price * 2, 1_000_000_000)
 
-    def _sign_queued(self, limit: int = 64) -> list[str]:
+    def _sign_queued(self, limit: int = 256) -> list[str]:
         with self.store.unit() as session:
             queued = session.scalars(
                 select(ChainTransaction)
@@ -223,18 +225,23 @@ class TransactionManager:
             return done
 
     def _broadcast_signed(self) -> None:
-        with self.store.unit() as session:
+        with self.store.read() as session:
             rows = session.scalars(
                 select(ChainTransaction)
                 .where(ChainTransaction.state == "signed")
                 .order_by(ChainTransaction.relayer, ChainTransaction.nonce)
             ).all()
+        if not rows:
+            return
         for tx in rows:
             self._send_raw(tx)
-            with self.store.unit() as session:
+        now = time.time()
+        with self.store.unit() as session:
+            for tx in rows:
                 row = session.get(ChainTransaction, tx.id)
                 assert row is not None
-                row.state, row.sent_at = "sent", time.time()
+                row.state, row.sent_at = "sent", now
+        for tx in rows:
             self._changed(tx.id)
 
     def _send_raw(self, tx: ChainTransaction) -> None:
@@ -248,37 +255,66 @@ class TransactionManager:
             raise
 
     def _follow_sent(self) -> None:
-        with self.store.unit() as session:
+        """Match new blocks' receipts against sent transactions; confirm after K blocks."""
+        head = int(self.w3.eth.block_number)
+        with self.store.read() as session:
             rows = session.scalars(
                 select(ChainTransaction).where(ChainTransaction.state.in_(("sent", "mined")))
             ).all()
         if not rows:
+            self._scanned = head
             return
-        head = self.w3.eth.block_number
-        for tx in rows:
-            try:
-                receipt = self.w3.eth.get_transaction_receipt(tx.tx_hash)  # type: ignore[arg-type]
-            except TransactionNotFound:
-                receipt = None
-            if receipt is None:
-                self._maybe_resubmit(tx)
-                continue
-            block = int(receipt["blockNumber"])
-            state, error, args = tx.state, None, None
-            if int(receipt["status"]) == 0:
-                state = "reverted"
-                error, args = self.decoder.explain_failed(self.w3, tx, block)
-            elif head - block + 1 >= self.confirmations:
-                state = "confirmed"
+        sent = {r.tx_hash: r for r in rows if r.state == "sent"}
+        found: dict[str, tuple[int, int]] = {}  # tx hash -> (block, status)
+        if sent:
+            if self._scanned is None:  # first round after a start: ask per transaction
+                for tx_hash in sent:
+                    try:
+                        receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+                    except TransactionNotFound:
+                        continue
+                    found[tx_hash] = (int(receipt["blockNumber"]), int(receipt["status"]))
             else:
-                state = "mined"
-            if state != tx.state or tx.block_number != block:
-                with self.store.unit() as session:
-                    row = session.get(ChainTransaction, tx.id)
-                    assert row is not None
-                    row.state, row.block_number = state, block
-                    row.error, row.error_args = error, args
-                self._changed(tx.id)
+                for number in range(self._scanned + 1, head + 1):
+                    for receipt in self._block_receipts(number):
+                        tx_hash = str(receipt["transactionHash"]).lower()
+                        if tx_hash in sent:
+                            found[tx_hash] = (number, int(str(receipt["status"]), 16))
+        self._scanned = head
+        changed: list[str] = []
+        with self.store.unit() as session:
+            for tx in rows:
+                block, status = found.get(tx.tx_hash or "", (tx.block_number, 1))
+                if block is None:
+                    continue
+                if status == 0:
+                    state = "reverted"
+                elif head - block + 1 >= self.confirmations:
+                    state = "confirmed"
+                else:
+                    state = "mined"
+                if state == tx.state and block == tx.block_number:
+                    continue
+                row = session.get(ChainTransaction, tx.id)
+                assert row is not None
+                row.state, row.block_number = state, block
+                if state == "reverted":
+                    row.error, row.error_args = self.decoder.explain_failed(self.w3, tx, block)
+                changed.append(tx.id)
+        for tx_id in changed:
+            self._changed(tx_id)
+        for tx in sent.values():
+            if tx.tx_hash not in found:
+                self._maybe_resubmit(tx)
+
+    def _block_receipts(self, number: int) -> list[dict[str, Any]]:
+        reply = self.w3.provider.make_request("eth_getBlockReceipts", [hex(number)])  # type: ignore[arg-type]
+        if "error" in reply:
+            raise RuntimeError(f"eth_getBlockReceipts failed: {reply['error']}")
+        return [
+            {"transactionHash": str(r["transactionHash"]).lower(), "status": r["status"]}
+            for r in reply.get("result") or []
+        ]
 
     def _maybe_resubmit(self, tx: ChainTransaction) -> None:
         """A sent transaction that the node no longer knows is broadcast again, same bytes."""

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def open_engine(path: Path) -> Engine:
+def open_engine(path: Path, *, writer: bool = True) -> Engine:
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         f"sqlite:///{path}",
@@ -38,10 +38,12 @@ def open_engine(path: Path) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the lock up front; readers see a WAL snapshot and never block them.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
-    Base.metadata.create_all(engine)
-    path.chmod(0o600)
+    if writer:
+        Base.metadata.create_all(engine)
+        path.chmod(0o600)
     return engine
 
 
@@ -50,7 +52,9 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.engine = open_engine(path)
+        self.read_engine = open_engine(path, writer=False)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
@@ -58,5 +62,12 @@ class Store:
         with self._sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only snapshot (no write lock); never modify objects loaded here."""
+        with self._readers() as session, session.begin():
+            yield session
+
     def close(self) -> None:
         self.engine.dispose()
+        self.read_engine.dispose()

@@ -71,7 +71,11 @@ def serve(settings: GatewaySettings) -> Iterator[LiveGateway]:
         yield LiveGateway(f"http://127.0.0.1:{port}", services, settings)
     finally:
         server.should_exit = True
-        thread.join(timeout=30)
+        thread.join(timeout=10)
+        server.force_exit = True  # open event streams would hold a graceful shutdown
+        thread.join(timeout=10)
+        if services.ledger is not None:
+            services.ledger.stop()
         services.close()
 
 

@@ -422,3 +422,54 @@ def test_care_notes_readers_audit_and_erasure(
     assert raw["note_hash"] == note["note_hash"]
     assert not {"ciphertext", "wrapped_key", "salt", "nonce"} & set(raw)
     assert receiver.get(path).json()["text"] is None
+
+
+def test_graph_agrees_with_the_chain(
+    cast: Cast,
+    live_gateway: Any,
+    neo4j_endpoint: Any,
+    deployed_network: Any,
+    tmp_path: Any,
+    journey: dict[str, Any],
+) -> None:
+    """Index the chain into the session Neo4j, then ask the graph routes."""
+    from eccoo.graph_sync.indexer import Indexer
+    from eccoo.graph_sync.mappers import all_rules
+    from eccoo.graph_sync.settings import GraphSettings
+    from eccoo.graph_sync.write import GraphWriter
+
+    settings = GraphSettings(
+        network_dir=deployed_network.dir,
+        bolt_url=neo4j_endpoint.bolt_url,
+        neo4j_user=neo4j_endpoint.user,
+        neo4j_password_file=neo4j_endpoint.password_file,
+        data_dir=tmp_path / "indexer",
+        confirmations=1,
+        poll_interval=0.1,
+    )
+    indexer = Indexer(settings).open()
+    try:
+        GraphWriter(indexer.driver, settings.neo4j_database, all_rules()).drop_mirror()
+        indexer.close()
+        indexer = Indexer(settings).open()
+        head = live_gateway.services.ledger.w3.eth.block_number
+        indexer.run(until_block=head)
+    finally:
+        indexer.close()
+    graph = live_gateway.services.graph
+    for name in ("treasurer", "receiver", "giver"):
+        chain = cast[name].get("/api/v1/me/balance").json()["balance"]
+        assert graph.balance(cast.me[name]["address"], as_of=head) == chain
+    a_id = journey["appointment_id"]
+    trail = cast["receiver"].get(f"/api/v1/graph/appointments/{a_id}/payment-trail")
+    assert trail.status_code == 200, trail.text
+    assert trail.json()["payment"]["amount"] == 3_000
+    assert (
+        cast["outsider"].get(f"/api/v1/graph/appointments/{a_id}/payment-trail").status_code == 404
+    )
+    earnings = cast["giver"].get("/api/v1/graph/earnings").json()
+    assert earnings == [{"funder": FUNDER, "drawn": 3_000, "payments": 1}]
+    network = cast["giver"].get("/api/v1/graph/care-network").json()
+    assert cast.me["receiver"]["address"].lower() in {p["address"].lower() for p in network}
+    assert cast["outsider"].get("/api/v1/graph/unpaid").status_code == 403
+    assert cast["coordinator"].get("/api/v1/graph/unpaid").status_code == 200
