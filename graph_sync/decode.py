@@ -39,7 +39,7 @@ def _type_string(param: dict[str, Any]) -> str:
     return kind
 
 
-_STATIC_WORD = ("address", "bool", "bytes32") + tuple(f"uint{n}" for n in range(8, 257, 8))
+_STATIC_WORD = frozenset({"address", "bool", "bytes32", *(f"uint{n}" for n in range(8, 257, 8))})
 
 
 def _word(kind: str, word: str) -> Any:
