@@ -141,24 +141,8 @@ contract CareLedger is ERC2771Context, ReentrancyGuard {
         uint256 ratePerHour,
         uint256 potId
     ) external returns (uint256 appointmentId) {
-        address sender = _msgSender();
-        address arranger = membership.arrangerOf(receiver);
-        if (sender != receiver && (arranger == address(0) || sender != arranger)) {
-            if (!membership.hasHat(sender, Hats.COORDINATOR)) revert CareLedgerUnauthorized(sender, 0);
-        }
-        if (!membership.hasHat(receiver, Hats.CARE_RECEIVER)) revert CareLedgerMissingHat(receiver, Hats.CARE_RECEIVER);
-        if (!membership.hasHat(giver, Hats.CARE_GIVER)) revert CareLedgerMissingHat(giver, Hats.CARE_GIVER);
-        if (giver == receiver) revert CareLedgerInvalidParties(receiver, giver);
-        if (start == 0) revert CareLedgerInvalidStart(start);
-        if (durationMinutes == 0 || durationMinutes > MAX_DURATION_MINUTES) revert CareLedgerInvalidDuration(durationMinutes);
-        if (ratePerHour == 0 || ratePerHour > MAX_RATE_PER_HOUR) revert CareLedgerInvalidRate(ratePerHour);
-        // Both factors are bounded above, so the product cannot overflow.
-        uint256 amount = (ratePerHour * durationMinutes) / 60;
-        if (amount == 0) revert CareLedgerZeroPayment(ratePerHour, durationMinutes);
-        address potReceiver = pots.receiverOf(potId);
-        if (potReceiver == address(0)) revert CareLedgerUnknownPot(potId);
-        if (potReceiver != receiver) revert CareLedgerPotMismatch(potId, receiver);
-
+        address arranger = _checkBooker(receiver);
+        uint256 amount = _checkBooking(receiver, giver, start, durationMinutes, ratePerHour, potId);
         appointmentId = ++appointmentCount;
         Appointment storage a = _appointments[appointmentId];
         a.receiver = receiver;
@@ -290,6 +274,38 @@ contract CareLedger is ERC2771Context, ReentrancyGuard {
     }
 
     // ----------------------------------------------------------------- internal
+
+    /// @dev The receiver, their arranger or a coordinator may book; returns the arranger.
+    function _checkBooker(address receiver) internal view returns (address arranger) {
+        address sender = _msgSender();
+        arranger = membership.arrangerOf(receiver);
+        if (sender != receiver && (arranger == address(0) || sender != arranger)) {
+            if (!membership.hasHat(sender, Hats.COORDINATOR)) revert CareLedgerUnauthorized(sender, 0);
+        }
+    }
+
+    /// @dev Validates a booking and returns its payment in pennies.
+    function _checkBooking(
+        address receiver,
+        address giver,
+        uint64 start,
+        uint32 durationMinutes,
+        uint256 ratePerHour,
+        uint256 potId
+    ) internal view returns (uint256 amount) {
+        if (!membership.hasHat(receiver, Hats.CARE_RECEIVER)) revert CareLedgerMissingHat(receiver, Hats.CARE_RECEIVER);
+        if (!membership.hasHat(giver, Hats.CARE_GIVER)) revert CareLedgerMissingHat(giver, Hats.CARE_GIVER);
+        if (giver == receiver) revert CareLedgerInvalidParties(receiver, giver);
+        if (start == 0) revert CareLedgerInvalidStart(start);
+        if (durationMinutes == 0 || durationMinutes > MAX_DURATION_MINUTES) revert CareLedgerInvalidDuration(durationMinutes);
+        if (ratePerHour == 0 || ratePerHour > MAX_RATE_PER_HOUR) revert CareLedgerInvalidRate(ratePerHour);
+        // Both factors are bounded above, so the product cannot overflow.
+        amount = (ratePerHour * durationMinutes) / 60;
+        if (amount == 0) revert CareLedgerZeroPayment(ratePerHour, durationMinutes);
+        address potReceiver = pots.receiverOf(potId);
+        if (potReceiver == address(0)) revert CareLedgerUnknownPot(potId);
+        if (potReceiver != receiver) revert CareLedgerPotMismatch(potId, receiver);
+    }
 
     function _pay(uint256 appointmentId, Appointment storage a, uint256 paidAmount) internal {
         // paidAmount <= MAX_RATE_PER_HOUR * MAX_DURATION_MINUTES, so this cannot overflow.

@@ -173,8 +173,8 @@ contract FundingPots is IFundingPots, ERC2771Context, ReentrancyGuard {
         Pot storage pot = _pot(potId);
         uint256 n = pot.funderIds.length;
         parts = new uint256[](n);
-        uint256 assigned;
-        uint256 largest;
+        uint256 assigned = 0;
+        uint256 largest = 0;
         for (uint256 i = 0; i < n; ++i) {
             parts[i] = (amount * pot.sharesBps[i]) / TOTAL_BPS;
             assigned += parts[i];
@@ -234,7 +234,7 @@ contract FundingPots is IFundingPots, ERC2771Context, ReentrancyGuard {
     function _checkShares(bytes32[] calldata funderIds, uint16[] calldata sharesBps) internal pure {
         uint256 n = funderIds.length;
         if (n == 0 || n > MAX_FUNDERS || n != sharesBps.length) revert FundingPotsInvalidFunders(n, sharesBps.length);
-        uint256 sum;
+        uint256 sum = 0;
         for (uint256 i = 0; i < n; ++i) {
             if (funderIds[i] == bytes32(0)) revert FundingPotsInvalidFunder(funderIds[i]);
             if (sharesBps[i] == 0) revert FundingPotsInvalidShare(funderIds[i], sharesBps[i]);
