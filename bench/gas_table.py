@@ -158,10 +158,10 @@ def render(rows: list[tuple[str, str, int]], info: dict[str, object]) -> str:
         f"optimizer 200 runs; commit `{commit}`; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
         "",
         "*Forwarded* rows are the whole `CareForwarder.execute` transaction the relayer pays "
-        "for (signature check, nonce, the call itself); a direct call of the same function "
-        "costs roughly less (compare the direct rows of the same function). Where a function ran more than once the values are listed "
-        "(first-time storage writes cost more). Amounts are in pennies; gas does not depend "
-        "on them except where noted.",
+        "for (signature check, nonce, the call itself); compare the *direct (member)* rows of "
+        "the same function for the forwarder's overhead. Where a function ran more than once "
+        "all values are listed (first-time storage writes cost more). Gas does not depend on "
+        "the amounts (pennies).",
         "",
         "| Function | Path | Gas used |",
         "|---|---|---:|",
