@@ -6,8 +6,10 @@ only and peers come only from the manifest. It never starts discovery or a publi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
+import tempfile
 from pathlib import Path
 
 from eccoo.node.manifest import NetworkManifest, NodeEntry
@@ -73,7 +75,7 @@ def geth_argv(settings: NetworkSettings, manifest: NetworkManifest, node: NodeEn
         "--nodiscover",
         "--netrestrict", manifest.netrestrict,
         "--port", str(node.p2p_port),
-        "--ipcdisable",
+        "--ipcpath", str(ipc_path(manifest, node)),
         "--http", "--http.addr", "127.0.0.1", "--http.port", str(node.http_port),
         "--http.api", RPC_APIS,
         "--ws", "--ws.addr", "127.0.0.1", "--ws.port", str(node.ws_port),
@@ -90,8 +92,9 @@ def geth_argv(settings: NetworkSettings, manifest: NetworkManifest, node: NodeEn
     if node.validator:
         # geth 1.13 seals Clique blocks only with an unlocked keystore account, and
         # refuses to unlock while HTTP RPC is on unless told; the RPC is loopback-only.
+        # No --mine: sealing starts over IPC once the node is peered and caught up (see
+        # lifecycle.start_sealing), so a node never seals a fork of its own at start.
         argv += [
-            "--mine",
             "--miner.etherbase", node.signer,
             "--keystore", str(node.keystore.parent),
             "--unlock", node.signer,
@@ -99,6 +102,19 @@ def geth_argv(settings: NetworkSettings, manifest: NetworkManifest, node: NodeEn
             "--allow-insecure-unlock",
         ]  # fmt: skip
     return argv
+
+
+def ipc_path(manifest: NetworkManifest, node: NodeEntry) -> Path:
+    """The node's IPC socket (0600, all namespaces, including `miner`): local only.
+
+    Unix socket paths are limited to ~107 bytes, so a deep network folder gets a short
+    path under /tmp keyed by the folder instead.
+    """
+    path = manifest.state_dir() / f"{node.name}.ipc"
+    if len(str(path)) < 100:
+        return path
+    digest = hashlib.sha256(str(manifest.dir).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"eccoo-{digest}-{node.name}.ipc"
 
 
 def process(manifest: NetworkManifest, node: NodeEntry) -> ManagedProcess:

@@ -122,14 +122,44 @@ def start_network(
         "nodes did not all peer",
         manifest,
     )
-    start_head = max(head_number(n) for n in manifest.nodes)
+    # Seal only from a common head: a signer sealing on a head of its own makes a fork
+    # that, at equal difficulty, can deadlock Clique (each side's signers "signed
+    # recently" on their side).
     _wait(
-        lambda: min(head_number(n) for n in manifest.nodes) > start_head,
+        lambda: len({head_hash(n) for n in manifest.nodes}) == 1,
         timeout,
-        "no new block was sealed and reached every node",
+        "nodes did not agree on a head before sealing",
+        manifest,
+    )
+    start_head = head_number(manifest.nodes[0])
+    for node in manifest.nodes:
+        start_sealing(manifest, node)
+    _wait(
+        lambda: _agree_above(manifest.nodes, start_head),
+        timeout,
+        "no new block was sealed and agreed on by every node",
         manifest,
     )
     return manifest
+
+
+def head_hash(node: NodeEntry) -> str:
+    return str(rpc.call(node.rpc_url, "eth_getBlockByNumber", ["latest", False])["hash"])
+
+
+def _agree_above(nodes: list[NodeEntry], height: int) -> bool:
+    """Every node is past `height` + 1 and all hold the same block at `height` + 1."""
+    if min(head_number(n) for n in nodes) < height + 2:
+        return False
+    block = hex(height + 1)
+    hashes = {rpc.call(n.rpc_url, "eth_getBlockByNumber", [block, False])["hash"] for n in nodes}
+    return len(hashes) == 1
+
+
+def start_sealing(manifest: NetworkManifest, node: NodeEntry) -> None:
+    """`miner_start` over IPC (never exposed over HTTP) on a validator node."""
+    if node.validator:
+        rpc.ipc_call(geth.ipc_path(manifest, node), "miner_start")
 
 
 def stop_network(network_dir: Path) -> list[int]:
@@ -172,6 +202,7 @@ def start_node(
             f"{node.name} did not sync to block {target}",
             manifest,
         )
+    start_sealing(manifest, node)
     return node
 
 

@@ -6,6 +6,9 @@ Connection failures become `NodeUnreachable` (retryable); RPC errors become
 
 from __future__ import annotations
 
+import json
+import socket
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,3 +37,33 @@ def answers(url: str) -> bool:
     except NodeError:
         return False
     return True
+
+
+def ipc_call(path: Path, method: str, params: list[Any] | None = None, *,
+             timeout: float = 10.0) -> Any:  # fmt: skip
+    """One JSON-RPC call over the node's IPC socket (the only way to reach `miner_*`)."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
+    decoder = json.JSONDecoder()
+    buffer = ""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(path))
+            sock.sendall(body.encode())
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                buffer += chunk.decode()
+                try:
+                    payload, _ = decoder.raw_decode(buffer.strip())
+                    break
+                except ValueError:
+                    continue  # a partial reply; read on
+    except OSError as exc:
+        raise NodeUnreachable(f"{path}: {method} failed ({exc})") from None
+    if not buffer:
+        raise NodeUnreachable(f"{path}: {method}: no reply")
+    if "error" in payload:
+        raise NodeError(f"{path}: {method}: {payload['error'].get('message')}")
+    return payload.get("result")
