@@ -169,7 +169,7 @@ def render(rows: list[tuple[str, str, int]], info: dict[str, object]) -> str:
     for (label, path), values in seen.items():
         lines.append(f"| {label} | {path} | {' / '.join(f'{v:,}' for v in values)} |")
     lines += ["", "Regenerate: `.venv/bin/python bench/gas_table.py` (starts and stops its own "
-              "network, about a minute)."]  # fmt: skip
+              "network, about two minutes)."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
