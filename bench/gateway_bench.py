@@ -180,6 +180,7 @@ def main() -> None:
         "confirmations": CONFIRMATIONS,
     }
     server = None
+    services: Any = None
     try:
         settings = GatewaySettings(
             issuer=stack.realm.issuer,
@@ -385,7 +386,10 @@ def main() -> None:
     finally:
         if server is not None:
             server.should_exit = True
+            server.force_exit = True
             time.sleep(1)
+            if services.ledger is not None:
+                services.ledger.stop()
         stack.stop()
 
 

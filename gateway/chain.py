@@ -181,24 +181,43 @@ class Ledger:
             gas = inner_gas + inner_gas // 5 + 10_000
         # Clique block times follow the validators' clocks: wall clock + TTL, no RPC per request.
         deadline = int(time.time()) + FORWARD_TTL_SECONDS
-        # One lock over nonce and enqueue: a signer's requests enter the queue in nonce order.
-        with self._nonce_lock:
-            nonce = self._next_forward_nonce(signer.address)
+        # One lock and one commit over nonce and enqueue: a signer's requests enter the
+        # queue in nonce order, and a nonce is never taken without its transaction.
+        with self._nonce_lock, self.store.unit() as session:
+            found = session.scalar(
+                select(ChainTransaction.id).where(ChainTransaction.request_hash == request_hash)
+            )
+            if found is not None:
+                return Submitted(found, created=False)
+            row = session.get(ForwarderNonce, signer.address)
+            if row is None:  # asked once per signer; then the stored sequence is the truth
+                row = ForwarderNonce(
+                    address=signer.address,
+                    next_nonce=int(self.forwarder.functions.nonces(signer.address).call()),
+                )
+                session.add(row)
+            nonce = row.next_nonce
+            row.next_nonce = nonce + 1
             request = ForwardRequest(
                 signer.address, contract.address, 0, gas, nonce, deadline, data
             )
             signed = sign_request(
                 signer, request, chain_id=self.chain_id, forwarder_address=self.forwarder.address
             )
-            submitted = self.forward_signed(
-                signed, subject=subject, kind=kind, request_hash=request_hash
+            tx = self.tm.queue_row(
+                subject=subject,
+                kind=kind,
+                to=self.forwarder.address,
+                data=self.forwarder.encode_abi("execute", args=[signed.as_call_arg()]),
+                gas=gas + gas // 32 + FORWARDER_OVERHEAD,
+                request_hash=request_hash,
+                lane=signer.address,
+                signer=signer.address,
+                forward_nonce=nonce,
             )
-            if not submitted.created:  # lost a race for the same request: give the nonce back
-                with self.store.unit() as session:
-                    row = session.get(ForwarderNonce, signer.address)
-                    if row is not None and row.next_nonce == nonce + 1:
-                        row.next_nonce = nonce
-            return submitted
+            session.add(tx)
+        self.tm.wake()
+        return Submitted(tx.id, created=True)
 
     def forward_signed(
         self, request: ForwardRequest, *, subject: str, kind: str, request_hash: str

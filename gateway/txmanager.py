@@ -74,6 +74,37 @@ class TransactionManager:
         self.after_sign: Callable[[list[str]], None] | None = None
 
     # --- submission (fast: one insert) ----------------------------------------------------
+    @staticmethod
+    def queue_row(
+        *,
+        subject: str,
+        kind: str,
+        to: str,
+        data: str,
+        gas: int,
+        request_hash: str,
+        lane: str | None = None,
+        signer: str | None = None,
+        forward_nonce: int | None = None,
+    ) -> ChainTransaction:
+        """A `queued` row for the caller to add in its own unit of work (then `wake()`)."""
+        return ChainTransaction(
+            id=str(uuid.uuid4()),
+            subject=subject,
+            kind=kind,
+            request_hash=request_hash,
+            to=to,
+            data=data,
+            gas=gas,
+            state="queued",
+            lane=lane,
+            signer=signer,
+            forward_nonce=forward_nonce,
+        )
+
+    def wake(self) -> None:
+        self._wake.set()
+
     def submit(
         self,
         *,
@@ -88,28 +119,27 @@ class TransactionManager:
         forward_nonce: int | None = None,
     ) -> Submitted:
         """Queue one transaction; a `lane` (the signer's address) keeps its order on one relayer."""
-        tx = ChainTransaction(
-            lane=lane,
-            signer=signer,
-            forward_nonce=forward_nonce,
-            id=str(uuid.uuid4()),
+        tx = self.queue_row(
             subject=subject,
             kind=kind,
-            request_hash=request_hash,
             to=to,
             data=data,
             gas=gas,
-            state="queued",
+            request_hash=request_hash,
+            lane=lane,
+            signer=signer,
+            forward_nonce=forward_nonce,
         )
         try:
             with self.store.unit() as session:
                 session.add(tx)
         except IntegrityError:
-            with self.store.unit() as session:
-                found = session.scalars(
-                    select(ChainTransaction).where(ChainTransaction.request_hash == request_hash)
-                ).one()
-                return Submitted(found.id, created=False)
+            with self.store.read() as session:
+                found = session.scalar(
+                    select(ChainTransaction.id).where(ChainTransaction.request_hash == request_hash)
+                )
+                assert found is not None
+                return Submitted(found, created=False)
         self._wake.set()
         return Submitted(tx.id, created=True)
 
@@ -185,8 +215,10 @@ class TransactionManager:
         price = int(self.w3.eth.gas_price)
         return max(price * 2, 1_000_000_000)
 
-    def _sign_queued(self, limit: int = 256) -> list[str]:
-        with self.store.unit() as session:
+    def _sign_queued(self, limit: int = 128) -> list[str]:
+        """Take nonces and sign. Only this worker thread changes relayer nonces and queued
+        rows, so it signs outside the write lock and commits the result in one short unit."""
+        with self.store.read() as session:
             queued = session.scalars(
                 select(ChainTransaction)
                 .where(ChainTransaction.state == "queued")
@@ -195,34 +227,47 @@ class TransactionManager:
             ).all()
             if not queued:
                 return []
-            gas_price = self._gas_price_now()
-            nonces = {a: session.get(RelayerNonce, a) for a in self.relayers}
-            addresses = sorted(self.relayers)
-            done = []
-            for i, tx in enumerate(queued):
-                # Forward requests of one signer must be mined in nonce order: one relayer.
-                slot = int(tx.lane, 16) if tx.lane else i
-                address = addresses[slot % len(addresses)]
-                row = nonces[address]
-                assert row is not None, "reconcile() runs before the first step"
-                signed = self.relayers[address].sign_transaction(
-                    {
-                        "to": Web3.to_checksum_address(tx.to),
-                        "data": tx.data,
-                        "value": 0,
-                        "gas": tx.gas,
-                        "gasPrice": gas_price,
-                        "nonce": row.next_nonce,
-                        "chainId": self.chain_id,
-                    }
+            next_nonce = {a: session.get(RelayerNonce, a).next_nonce for a in self.relayers}  # type: ignore[union-attr]
+        gas_price = self._gas_price_now()
+        addresses = sorted(self.relayers)
+        signed_rows: list[tuple[str, str, int, str, str]] = []
+        for i, tx in enumerate(queued):
+            # Forward requests of one signer must be mined in nonce order: one relayer.
+            slot = int(tx.lane, 16) if tx.lane else i
+            address = addresses[slot % len(addresses)]
+            nonce = next_nonce[address]
+            signed = self.relayers[address].sign_transaction(
+                {
+                    "to": Web3.to_checksum_address(tx.to),
+                    "data": tx.data,
+                    "value": 0,
+                    "gas": tx.gas,
+                    "gasPrice": gas_price,
+                    "nonce": nonce,
+                    "chainId": self.chain_id,
+                }
+            )
+            next_nonce[address] = nonce + 1
+            signed_rows.append(
+                (
+                    tx.id,
+                    address,
+                    nonce,
+                    "0x" + bytes(signed.raw_transaction).hex(),
+                    "0x" + bytes(signed.hash).hex(),
                 )
-                tx.relayer, tx.nonce = address, row.next_nonce
-                tx.raw = "0x" + bytes(signed.raw_transaction).hex()
-                tx.tx_hash = "0x" + bytes(signed.hash).hex()
-                tx.state = "signed"
-                row.next_nonce += 1
-                done.append(tx.id)
-            return done
+            )
+        with self.store.unit() as session:
+            for tx_id, address, nonce, raw, tx_hash in signed_rows:
+                row = session.get(ChainTransaction, tx_id)
+                assert row is not None and row.state == "queued"
+                row.relayer, row.nonce, row.raw, row.tx_hash = address, nonce, raw, tx_hash
+                row.state = "signed"
+            for address, value in next_nonce.items():
+                nonce_row = session.get(RelayerNonce, address)
+                assert nonce_row is not None
+                nonce_row.next_nonce = value
+        return [r[0] for r in signed_rows]
 
     def _broadcast_signed(self) -> None:
         with self.store.read() as session:

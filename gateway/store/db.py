@@ -6,6 +6,7 @@ Never open it from two gateways at once (the transaction manager assumes one sen
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,11 +56,15 @@ class Store:
         self.read_engine = open_engine(path, writer=False)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._write_lock = threading.RLock()
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back on any error."""
-        with self._sessions() as session, session.begin():
+        """One transaction: committed when the block ends, rolled back on any error.
+
+        Writers queue on an in-process lock (one gateway process owns the file), so they
+        never spin in SQLite's busy handler."""
+        with self._write_lock, self._sessions() as session, session.begin():
             yield session
 
     @contextmanager

@@ -473,3 +473,39 @@ def test_graph_agrees_with_the_chain(
     assert cast.me["receiver"]["address"].lower() in {p["address"].lower() for p in network}
     assert cast["outsider"].get("/api/v1/graph/unpaid").status_code == 403
     assert cast["coordinator"].get("/api/v1/graph/unpaid").status_code == 200
+
+
+def test_cancel_dispute_and_resolve(cast: Cast, live_gateway: Any, journey: dict[str, Any]) -> None:
+    ledger = live_gateway.services.ledger
+    receiver, giver, coord = cast["receiver"], cast["giver"], cast["coordinator"]
+    book = {
+        "receiver": cast.me["receiver"]["address"],
+        "giver": cast.me["giver"]["address"],
+        "duration_minutes": 60,
+        "rate_per_hour": 1_000,
+        "pot_id": journey["pot_id"],
+    }
+    now = int(ledger.w3.eth.get_block("latest")["timestamp"])
+    submit_ok(receiver, "/api/v1/appointments", {**book, "start": now + 86_400})
+    later = int(ledger.call("CareLedger", "appointmentCount"))
+    submit_ok(giver, f"/api/v1/appointments/{later}/cancel")
+    assert receiver.get(f"/api/v1/appointments/{later}").json()["status"] == "cancelled"
+
+    submit_ok(receiver, "/api/v1/appointments", {**book, "start": now + 3})
+    disputed = int(ledger.call("CareLedger", "appointmentCount"))
+    while int(ledger.w3.eth.get_block("latest")["timestamp"]) < now + 3:
+        time.sleep(0.5)
+    submit_ok(giver, f"/api/v1/appointments/{disputed}/deliver")
+    # A party may not resolve; a coordinator may.
+    assert (
+        post(receiver, f"/api/v1/appointments/{disputed}/resolve", {"paid_amount": 0}).status_code
+        == 403
+    )
+    submit_ok(receiver, f"/api/v1/appointments/{disputed}/dispute", {"reason": "arrived late"})
+    assert receiver.get(f"/api/v1/appointments/{disputed}").json()["status"] == "disputed"
+    too_much = post(coord, f"/api/v1/appointments/{disputed}/resolve", {"paid_amount": 10**6})
+    assert too_much.status_code == 409
+    assert too_much.json()["message"].startswith("CareLedgerInvalidResolution")
+    submit_ok(coord, f"/api/v1/appointments/{disputed}/resolve", {"paid_amount": 500})
+    final = receiver.get(f"/api/v1/appointments/{disputed}").json()
+    assert final["status"] == "paid" and final["paid_amount"] == 500
