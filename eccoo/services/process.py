@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -49,11 +50,19 @@ def require_free_ports(ports: Mapping[str, int], host: str = "127.0.0.1") -> Non
             raise PortBusy(f"port {port} ({purpose}) is already in use on {host}", field=purpose)
 
 
+# Ports handed out for services sit below the kernel's ephemeral range: a port from
+# inside it can be taken, between a stop and a restart, by any outgoing connection.
+_SERVICE_PORTS = range(10_000, 20_000)
+
+
 def free_port() -> int:
-    """A port the kernel says is free now (for tests and ephemeral stacks)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port that is free now and outside the ephemeral range (tests, ad-hoc stacks)."""
+    rng = random.SystemRandom()
+    for _ in range(500):
+        port = rng.choice(_SERVICE_PORTS)
+        if port_is_free(port):
+            return port
+    raise PortBusy(f"no free port in {_SERVICE_PORTS.start}-{_SERVICE_PORTS.stop - 1}")
 
 
 def _pid_alive(pid: int) -> bool:
