@@ -293,6 +293,12 @@ def test_event_stream_carries_my_transactions_only(
     ready = threading.Event()
 
     def listen(name: str, sink: list[dict[str, Any]]) -> None:
+        try:
+            follow(name, sink)
+        except httpx.HTTPError:
+            pass  # the server closes open streams when the module's gateway stops
+
+    def follow(name: str, sink: list[dict[str, Any]]) -> None:
         token = cast.people[name].token()
         with httpx.stream(
             "GET",
