@@ -76,6 +76,7 @@ def _command(manifest: NetworkManifest, node: NodeEntry) -> str:
         script.append(
             f'SIGNER=0x$$(sed -n \'s/.*"address": *"\\([0-9a-fA-F]*\\)".*/\\1/p\' {keystore})'
         )
+        # --mine at once: compose has no step to run miner_start after peering.
         flags.append(
             f"--mine --miner.etherbase $$SIGNER --keystore {Path(keystore).parent!s} "
             f"--unlock $$SIGNER --password {_rel(manifest, node.password_file)} "

@@ -36,6 +36,7 @@ def _node_status(manifest: NetworkManifest, node: NodeEntry) -> dict[str, Any]:
             block = rpc.call(node.rpc_url, "eth_getBlockByNumber", ["latest", False], timeout=3)
             entry["head"] = {"number": int(block["number"], 16), "hash": block["hash"]}
             entry["proposals"] = rpc.call(node.rpc_url, "clique_proposals", timeout=3)
+            entry["sealing"] = bool(rpc.call(node.rpc_url, "eth_mining", timeout=3))
         except NodeError as exc:
             entry["error"] = exc.message
     return entry
