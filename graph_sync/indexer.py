@@ -89,6 +89,8 @@ class Indexer:
                 "`eccoo index rebuild` to re-index this one",
                 field="deployment_file",
             )
+        if self._cursor is not None:  # so status shows where a restart resumes
+            self.status.state.update(cursor=self._cursor.number)
         self.status.set(
             state="running",
             chain_id=self.deployment.chain_id,

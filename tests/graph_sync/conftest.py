@@ -28,8 +28,8 @@ def chain_ledger(clique_network: Any) -> Ledger:
 @pytest.fixture(scope="session")
 def actors(chain_ledger: Ledger) -> Actors:
     actors = setup_actors(chain_ledger)
-    # ~150 appointments: well over 2,000 events, every event kind of the workload.
-    care_round(chain_ledger, actors, 150, random.Random(1))
+    # ~250 appointments: over 2,000 events, every event kind of the workload.
+    care_round(chain_ledger, actors, 250, random.Random(1))
     return actors
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
 import sys
 import threading
 import time
 
 import pytest
 from eccoo.graph_sync.indexer import Indexer
+from eccoo.graph_sync.status import KEYS
 
 from eccoo.services.process import ManagedProcess
 
@@ -59,6 +62,24 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(
         process.kill()
         busy.join()
     assert progress[-1] > 0
+    # The killed indexer's last status is still readable, with the documented keys.
+    status = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "eccoo.cli",
+            "index",
+            "status",
+            "--json",
+            "--data-dir",
+            str(settings.data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    shown = json.loads(status.stdout)
+    assert set(KEYS) <= set(shown) and shown["running"] is False and shown["cursor"] > 0
     with Indexer(settings) as indexer:
         indexer.run(until_block=chain_ledger.w3.eth.block_number)
     assert_mirror_exact(chain_ledger, empty_graph)

@@ -21,15 +21,30 @@ def test_backfill_then_live_equals_chain(chain_ledger, actors, make_settings, em
         first = assert_mirror_exact(chain_ledger, empty_graph)
         assert first["events"] >= 2_000
         # Every kind of event the contracts emitted in the run is mirrored.
-        for kind in ("CareCoin.Transfer", "CareCoin.Minted", "CareCoin.Burned",
-                     "CareCoin.Approval", "Membership.MemberRegistered", "Membership.HatGranted",
-                     "Membership.HatRevoked", "Membership.ArrangerSet",
-                     "Membership.CircleCreated", "Membership.CircleRoleSet",
-                     "FundingPots.PotCreated", "FundingPots.SharesSet", "FundingPots.Deposited",
-                     "FundingPots.Drawn", "FundingPots.Refunded", "CareLedger.AppointmentBooked",
-                     "CareLedger.AppointmentDelivered", "CareLedger.AppointmentConfirmed",
-                     "CareLedger.AppointmentDisputed", "CareLedger.DisputeResolved",
-                     "CareLedger.AppointmentPaid", "CareLedger.CareNoteAnchored"):
+        for kind in (
+            "CareCoin.Transfer",
+            "CareCoin.Minted",
+            "CareCoin.Burned",
+            "CareCoin.Approval",
+            "Membership.MemberRegistered",
+            "Membership.HatGranted",
+            "Membership.HatRevoked",
+            "Membership.ArrangerSet",
+            "Membership.CircleCreated",
+            "Membership.CircleRoleSet",
+            "FundingPots.PotCreated",
+            "FundingPots.SharesSet",
+            "FundingPots.Deposited",
+            "FundingPots.Drawn",
+            "FundingPots.Refunded",
+            "CareLedger.AppointmentBooked",
+            "CareLedger.AppointmentDelivered",
+            "CareLedger.AppointmentConfirmed",
+            "CareLedger.AppointmentDisputed",
+            "CareLedger.DisputeResolved",
+            "CareLedger.AppointmentPaid",
+            "CareLedger.CareNoteAnchored",
+        ):
             assert first["kinds"].get(kind, 0) > 0, kind
         # Live: more activity while the indexer follows the head.
         care_round(chain_ledger, actors, 20, random.Random(2))

@@ -60,4 +60,14 @@ def assert_mirror_exact(ledger: Ledger, driver: Any) -> dict[str, int]:
         for funder in FUNDERS:
             on_chain = pots.functions.balanceOf(pot, funder).call(block_identifier=block)
             assert pot_balances.get((pot, "0x" + funder.hex()), 0) == on_chain, (pot, funder)
-    return {"events": len(found), "accounts": len(balances), "appointments": count, "block": block}
+    records, _, _ = driver.execute_query(
+        "MATCH (e:Event) RETURN e.contract + '.' + e.name AS kind, count(*) AS n"
+    )
+    kinds = {r["kind"]: r["n"] for r in records}
+    return {
+        "events": len(found),
+        "accounts": len(balances),
+        "appointments": count,
+        "block": block,
+        "kinds": kinds,
+    }
