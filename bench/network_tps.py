@@ -237,7 +237,7 @@ def run_phase(phase: Phase, watcher: BlockWatcher, send, timeout: float) -> dict
 
 
 def free_base(nodes: int) -> int:
-    for base in range(40_000, 60_000, 100):
+    for base in range(24_000, 32_000, 100):  # below the ephemeral range
         if all(port_is_free(p) for p in range(base, base + PORT_STRIDE * nodes)):
             return base
     raise RuntimeError("no free ports")
