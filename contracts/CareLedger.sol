@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Hats} from "./Hats.sol";
+import {ICareLedger} from "./interfaces/ICareLedger.sol";
 import {IFundingPots} from "./interfaces/IFundingPots.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
 
@@ -19,7 +20,7 @@ import {IMembership} from "./interfaces/IMembership.sol";
  * the fee (basis points, floored) goes to the fee account and the rest to the giver, so
  * fee + giver share = payment. An appointment is paid at most once: Paid is terminal.
  */
-contract CareLedger is ERC2771Context, ReentrancyGuard {
+contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     uint8 public constant STATUS_NONE = 0;
@@ -40,21 +41,6 @@ contract CareLedger is ERC2771Context, ReentrancyGuard {
     /// @notice Upper bound on the hourly rate in pennies (10 million pounds an hour).
     uint256 public constant MAX_RATE_PER_HOUR = 1e9;
 
-    struct Appointment {
-        address receiver;
-        address giver;
-        address arranger;
-        uint64 start;
-        uint32 durationMinutes;
-        uint8 status;
-        uint64 deliveredAt;
-        uint256 potId;
-        uint256 ratePerHour;
-        uint256 amount;
-        uint256 paidAmount;
-        uint256 fee;
-    }
-
     IMembership public immutable membership;
     IERC20 public immutable coin;
     IFundingPots public immutable pots;
@@ -66,53 +52,6 @@ contract CareLedger is ERC2771Context, ReentrancyGuard {
 
     mapping(uint256 appointmentId => Appointment) private _appointments;
     mapping(bytes32 noteHash => uint256 appointmentId) private _noteAppointments;
-
-    event AppointmentBooked(
-        uint256 indexed appointmentId,
-        address indexed receiver,
-        address indexed giver,
-        address arranger,
-        uint256 potId,
-        uint64 start,
-        uint32 durationMinutes,
-        uint256 ratePerHour,
-        uint256 amount
-    );
-    event AppointmentDelivered(uint256 indexed appointmentId, address indexed giver, uint64 deliveredAt);
-    event AppointmentConfirmed(uint256 indexed appointmentId, address indexed by);
-    event AppointmentCancelled(uint256 indexed appointmentId, address indexed by);
-    event AppointmentDisputed(uint256 indexed appointmentId, address indexed by, bytes32 reasonHash);
-    event DisputeResolved(uint256 indexed appointmentId, address indexed coordinator, uint8 outcome, uint256 paidAmount);
-    event AppointmentVoided(uint256 indexed appointmentId);
-    event AppointmentPaid(
-        uint256 indexed appointmentId, address indexed giver, uint256 indexed potId, uint256 amount, uint256 giverShare, uint256 fee
-    );
-    event CareNoteAnchored(uint256 indexed appointmentId, bytes32 indexed noteHash, address indexed author);
-    event FeeSet(uint16 feeBps, address indexed by);
-    event FeeAccountSet(address indexed account, address indexed by);
-    event DisputeWindowSet(uint32 seconds_, address indexed by);
-
-    error CareLedgerMissingHat(address account, uint8 hat);
-    error CareLedgerUnauthorized(address caller, uint256 appointmentId);
-    error CareLedgerInvalidParties(address receiver, address giver);
-    error CareLedgerInvalidStart(uint64 start);
-    error CareLedgerInvalidDuration(uint32 durationMinutes);
-    error CareLedgerInvalidRate(uint256 ratePerHour);
-    error CareLedgerZeroPayment(uint256 ratePerHour, uint32 durationMinutes);
-    error CareLedgerUnknownPot(uint256 potId);
-    error CareLedgerPotMismatch(uint256 potId, address receiver);
-    error CareLedgerUnknownAppointment(uint256 appointmentId);
-    error CareLedgerInvalidStatus(uint256 appointmentId, uint8 status);
-    error CareLedgerNotStarted(uint256 appointmentId, uint64 start);
-    error CareLedgerTooLateToCancel(uint256 appointmentId, uint64 start);
-    error CareLedgerDisputeWindowClosed(uint256 appointmentId, uint256 deadline);
-    error CareLedgerInvalidResolution(uint256 appointmentId, uint256 paidAmount, uint256 amount);
-    error CareLedgerInvalidNoteHash(bytes32 noteHash);
-    error CareLedgerNoteAlreadyAnchored(bytes32 noteHash, uint256 appointmentId);
-    error CareLedgerInvalidFee(uint16 feeBps);
-    error CareLedgerInvalidDisputeWindow(uint32 seconds_);
-    error CareLedgerUnregisteredAccount(address account);
-    error CareLedgerFeeAccountNotSet();
 
     constructor(address trustedForwarder, IMembership membership_, IERC20 coin_, IFundingPots pots_)
         ERC2771Context(trustedForwarder)

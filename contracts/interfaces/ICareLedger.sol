@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+pragma solidity 0.8.28;
+
+/// @title ICareLedger
+/// @notice The appointment record, events and errors of the CareLedger (see docs/contracts.md
+/// for when each event fires). Status and outcome codes are the constants in CareLedger.
+interface ICareLedger {
+    struct Appointment {
+        address receiver;
+        address giver;
+        address arranger;
+        uint64 start;
+        uint32 durationMinutes;
+        uint8 status;
+        uint64 deliveredAt;
+        uint256 potId;
+        uint256 ratePerHour;
+        uint256 amount;
+        uint256 paidAmount;
+        uint256 fee;
+    }
+
+    event AppointmentBooked(
+        uint256 indexed appointmentId,
+        address indexed receiver,
+        address indexed giver,
+        address arranger,
+        uint256 potId,
+        uint64 start,
+        uint32 durationMinutes,
+        uint256 ratePerHour,
+        uint256 amount
+    );
+    event AppointmentDelivered(uint256 indexed appointmentId, address indexed giver, uint64 deliveredAt);
+    event AppointmentConfirmed(uint256 indexed appointmentId, address indexed by);
+    event AppointmentCancelled(uint256 indexed appointmentId, address indexed by);
+    event AppointmentDisputed(uint256 indexed appointmentId, address indexed by, bytes32 reasonHash);
+    event DisputeResolved(uint256 indexed appointmentId, address indexed coordinator, uint8 outcome, uint256 paidAmount);
+    event AppointmentVoided(uint256 indexed appointmentId);
+    event AppointmentPaid(
+        uint256 indexed appointmentId, address indexed giver, uint256 indexed potId, uint256 amount, uint256 giverShare, uint256 fee
+    );
+    event CareNoteAnchored(uint256 indexed appointmentId, bytes32 indexed noteHash, address indexed author);
+    event FeeSet(uint16 feeBps, address indexed by);
+    event FeeAccountSet(address indexed account, address indexed by);
+    event DisputeWindowSet(uint32 seconds_, address indexed by);
+
+    error CareLedgerMissingHat(address account, uint8 hat);
+    error CareLedgerUnauthorized(address caller, uint256 appointmentId);
+    error CareLedgerInvalidParties(address receiver, address giver);
+    error CareLedgerInvalidStart(uint64 start);
+    error CareLedgerInvalidDuration(uint32 durationMinutes);
+    error CareLedgerInvalidRate(uint256 ratePerHour);
+    error CareLedgerZeroPayment(uint256 ratePerHour, uint32 durationMinutes);
+    error CareLedgerUnknownPot(uint256 potId);
+    error CareLedgerPotMismatch(uint256 potId, address receiver);
+    error CareLedgerUnknownAppointment(uint256 appointmentId);
+    error CareLedgerInvalidStatus(uint256 appointmentId, uint8 status);
+    error CareLedgerNotStarted(uint256 appointmentId, uint64 start);
+    error CareLedgerTooLateToCancel(uint256 appointmentId, uint64 start);
+    error CareLedgerDisputeWindowClosed(uint256 appointmentId, uint256 deadline);
+    error CareLedgerInvalidResolution(uint256 appointmentId, uint256 paidAmount, uint256 amount);
+    error CareLedgerInvalidNoteHash(bytes32 noteHash);
+    error CareLedgerNoteAlreadyAnchored(bytes32 noteHash, uint256 appointmentId);
+    error CareLedgerInvalidFee(uint16 feeBps);
+    error CareLedgerInvalidDisputeWindow(uint32 seconds_);
+    error CareLedgerUnregisteredAccount(address account);
+    error CareLedgerFeeAccountNotSet();
+}
