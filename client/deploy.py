@@ -19,7 +19,7 @@ from eccoo.client.deployment import (
     load_deployment,
     save_deployment,
 )
-from eccoo.client.errors import DeploymentError
+from eccoo.client.errors import ChainUnavailable, DeploymentError
 from eccoo.client.revert import error_table
 from eccoo.client.settings import ContractsSettings
 from eccoo.client.transact import Sender
@@ -150,7 +150,12 @@ def deploy(
     from eccoo.node.manifest import load_manifest
 
     manifest = load_manifest(network_dir)
-    w3 = poa_web3(manifest.rpc_url(manifest.nodes[0].index))
+    url = manifest.rpc_url(manifest.nodes[0].index)
+    w3 = poa_web3(url)
+    if not w3.is_connected():
+        raise ChainUnavailable(
+            f"no node answers at {url}; start the network in {network_dir} first"
+        )
     operator = Web3.to_checksum_address(manifest.deployer.address)
     if deployment_path(network_dir).exists() and not force:
         deployment = load_deployment(network_dir)

@@ -117,3 +117,16 @@ def test_cli_reports_a_missing_deployment_in_one_line(tmp_path):
                           capture_output=True, text=True, check=False)  # fmt: skip
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "deployment.json" in proc.stderr
+
+
+def test_deploy_refuses_when_no_node_answers(tmp_path):
+    from eccoo.client.deploy import deploy
+    from eccoo.client.errors import ChainUnavailable
+    from eccoo.node import api
+    from eccoo.services.process import free_port
+
+    network_dir = tmp_path / "network"
+    api.init_network(network_dir, validators=1, period=1, base_port=free_port())  # never started
+    with pytest.raises(ChainUnavailable, match="no node answers"):
+        deploy(network_dir)
+    assert not (network_dir / "deployment.json").exists()
