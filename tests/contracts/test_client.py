@@ -123,6 +123,7 @@ def test_deploy_refuses_when_no_node_answers(tmp_path):
     from eccoo.client.deploy import deploy
     from eccoo.client.errors import ChainUnavailable
     from eccoo.node import api
+
     from eccoo.services.process import free_port
 
     network_dir = tmp_path / "network"
