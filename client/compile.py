@@ -30,8 +30,15 @@ CONTRACT_OF_KEY = {"Forwarder": "CareForwarder"}
 
 
 def source_files(contracts_dir: Path = CONTRACTS_DIR) -> list[Path]:
-    """Every .sol file under `contracts_dir`, in a stable order."""
-    return sorted(contracts_dir.rglob("*.sol"))
+    """Every .sol file under `contracts_dir`, in a stable order.
+
+    Hidden folders are skipped: Ape may keep copies of dependencies in `contracts/.cache`.
+    """
+    return sorted(
+        p
+        for p in contracts_dir.rglob("*.sol")
+        if not any(part.startswith(".") for part in p.relative_to(contracts_dir).parts)
+    )
 
 
 def sources_hash(contracts_dir: Path = CONTRACTS_DIR) -> str:
