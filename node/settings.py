@@ -36,4 +36,3 @@ class NetworkSettings(BaseSettings):
     # gain nothing from it.
     cache_mb: int = 256
     start_timeout: float = 120.0
-    rpc_timeout: float = 10.0

@@ -56,6 +56,10 @@ def test_majority_votes_a_fifth_signer_in_and_out(drill_network):
 
     vote = api.propose(net.dir, "add", newcomer.signer)
     assert vote["voters"] == [0, 1, 2, 3] and vote["needed"] == 3
+    # Every signer now carries the proposal; status shows it until the majority lands.
+    status = api.network_status(net.dir)
+    for entry in status["nodes"][:4]:
+        assert {a.lower() for a in entry["proposals"]} == {newcomer.signer.lower()}
     assert eventually(lambda: len(signer_set(net)) == 5, periods=30)
     assert newcomer.signer.lower() in signer_set(net)
     # The newcomer now seals too.
