@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import tempfile
 import threading
@@ -344,6 +345,8 @@ def main() -> None:
         thread.join()
     finally:
         api.stop_network(network_dir)
+    # Keys and chain data of this run are throwaway; on failure they stay for the logs.
+    shutil.rmtree(network_dir.parent, ignore_errors=True)
     report = {
         "validators": 4,
         "period": 1,
