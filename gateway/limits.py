@@ -5,6 +5,7 @@ Limits answer 429 / 413 with the usual error body; they never queue or delay a r
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -71,8 +72,6 @@ class BodySizeLimit:
 
 async def _too_large(send: Send) -> None:
     body = PayloadTooLarge("the request body is too large").to_dict()
-    import json
-
     payload = json.dumps(body).encode()
     await send(
         {
