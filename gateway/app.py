@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from eccoo.gateway import web
 from eccoo.gateway.errors import GatewayError
 from eccoo.gateway.limits import BodySizeLimit
 from eccoo.gateway.routes import (
@@ -100,5 +101,6 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
     )
     for router in routers:
         app.include_router(router, prefix="/api/v1")
+    app.include_router(web.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -52,6 +52,11 @@ class GatewaySettings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password_file: Path | None = None
 
+    # Member web pages: sign-in with the confidential web client (authorization code + PKCE).
+    public_url: str = ""  # where browsers reach the gateway; default http://host:port
+    web_client_id: str = "eccoo-web"
+    web_client_secret_file: Path | None = None
+
     # Limits.
     max_body_bytes: int = 64 * 1024
     submissions_per_minute: int = 600
@@ -64,6 +69,10 @@ class GatewaySettings(BaseSettings):
         if bad or not value:
             raise ValueError(f"algorithms must be a subset of {ALLOWED_ALGORITHMS}, got {value}")
         return value
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def database_file(self) -> Path:

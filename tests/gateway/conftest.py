@@ -55,9 +55,10 @@ class LiveGateway:
 
 
 def serve(settings: GatewaySettings) -> Iterator[LiveGateway]:
+    port = free_port()
+    settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}"})
     services = Services.build(settings)
     app = create_app(settings, services)
-    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -103,5 +104,6 @@ def live_gateway(
         neo4j_url=neo4j_endpoint.bolt_url,
         neo4j_user=neo4j_endpoint.user,
         neo4j_password_file=neo4j_endpoint.password_file,
+        web_client_secret_file=eccoo_realm.clients["eccoo-web"],
     )
     yield from serve(settings)

@@ -515,3 +515,47 @@ def test_cancel_dispute_and_resolve(cast: Cast, live_gateway: Any, journey: dict
     submit_ok(coord, f"/api/v1/appointments/{disputed}/resolve", {"paid_amount": 500})
     final = receiver.get(f"/api/v1/appointments/{disputed}").json()
     assert final["status"] == "paid" and final["paid_amount"] == 500
+
+
+def test_member_web_page_signs_in_with_code_and_pkce(
+    cast: Cast, live_gateway: Any, identity_keycloak: Any, journey: dict[str, Any]
+) -> None:
+    import html
+    import re
+
+    from eccoo.gateway.realm import KeycloakAdmin
+
+    callback_uri = f"{live_gateway.url}/auth/callback"
+    with KeycloakAdmin(identity_keycloak, "eccoo") as admin:  # this run's port, exactly
+        client_id = admin.client_uuid("eccoo-web")
+        rep = admin.call("GET", f"/clients/{client_id}").json()
+        rep["redirectUris"] = sorted({*rep["redirectUris"], callback_uri})
+        admin.call("PUT", f"/clients/{client_id}", json=rep)
+    browser = httpx.Client(base_url=live_gateway.url, timeout=30)
+    assert "Sign in" in browser.get("/web").text
+    to_provider = browser.get("/web/login")
+    assert to_provider.status_code == 302
+    assert "code_challenge_method=S256" in to_provider.headers["location"]
+    provider = httpx.Client(follow_redirects=True, timeout=30)
+    form = provider.get(to_provider.headers["location"])
+    action = html.unescape(re.search(r'<form[^>]*action="([^"]+)"', form.text).group(1))
+    person = cast.people["receiver"]
+    # Keycloak marks its session cookies Secure; a browser keeps them for http://127.0.0.1,
+    # httpx does not, so they are sent by hand.
+    jar = "; ".join(f"{c.name}={c.value}" for c in provider.cookies.jar)
+    back = provider.post(
+        action,
+        data={"username": person.username, "password": person.password},
+        headers={"Cookie": jar},
+        follow_redirects=False,
+    )
+    assert back.status_code == 302 and back.headers["location"].startswith(callback_uri)
+    signed_in = browser.get(back.headers["location"].removeprefix(live_gateway.url))
+    assert signed_in.status_code == 303
+    assert "httponly" in signed_in.headers["set-cookie"].lower()
+    page = browser.get("/web").text
+    assert "My balance" in page and "<caption>My appointments</caption>" in page
+    assert ">paid<" in page
+    # A replayed callback (state already used) does not sign anyone in.
+    replay = httpx.get(live_gateway.url + back.headers["location"].removeprefix(live_gateway.url))
+    assert "Sign-in failed" in replay.text
