@@ -97,9 +97,7 @@ def test_cli_exit_status_says_whether_it_reconciles(treasury_day, tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["clean"] is True
 
-    short = _write(
-        tmp_path / "short.csv", "date,reference,amount_pence\n2026-11-01,BANK-001,10000\n"
-    )
+    short = _write(tmp_path / "short.csv", "date,reference,amount_pence\n2026-11-01,BANK-001,1\n")
     left = subprocess.run([*argv, "--bank-csv", str(short)], capture_output=True, text=True)
     assert left.returncode == 1
     assert json.loads(left.stdout)["amount_mismatches"][0]["reference"] == "BANK-001"
