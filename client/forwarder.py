@@ -17,7 +17,7 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
-from web3.types import TxReceipt
+from web3.types import TxReceipt, Wei
 
 DOMAIN_NAME = "CareForwarder"
 DOMAIN_VERSION = "1"
@@ -171,7 +171,7 @@ def simulate(forwarder: Contract, request: ForwardRequest, sender: Sender) -> No
                 "from": forwarder.address,
                 "to": request.to,
                 "data": suffixed,
-                "value": request.value,
+                "value": Wei(request.value),
                 "gas": request.gas,
             }
         )

@@ -11,6 +11,7 @@ from typing import Any
 from eccoo.client.errors import ChainUnavailable, ContractReverted
 from eccoo.client.revert import decode_revert, revert_data
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
@@ -62,8 +63,9 @@ class Sender:
             if revert_data(exc) is None:
                 raise
             raise self.reverted(exc, what=_describe(call)) from None
-        tx["nonce"] = self.next_nonce()
-        return dict(tx)
+        built: dict[str, Any] = dict(tx)
+        built["nonce"] = self.next_nonce()
+        return built
 
     def send_tx(self, tx: dict[str, Any]) -> bytes:
         signed = self.account.sign_transaction(tx)
@@ -75,7 +77,9 @@ class Sender:
 
     def wait(self, tx_hash: bytes, what: str = "transaction") -> TxReceipt:
         try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout)
+            receipt = self.w3.eth.wait_for_transaction_receipt(
+                HexBytes(tx_hash), timeout=self.timeout
+            )
         except TimeExhausted as exc:
             raise ChainUnavailable(f"{what}: not mined within {self.timeout:g} s") from exc
         if receipt["status"] != 1:
