@@ -1,0 +1,26 @@
+"""The house rules a machine can check: ruff's lint and format, and mypy on the packages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from eccoo.settings import REPO_ROOT
+
+BIN = REPO_ROOT / ".venv" / "bin"
+# Packages already type-clean; the rest join as they are cleaned up.
+TYPED = ["eccoo", "node", "client"]
+
+
+def _run(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+
+
+def test_ruff_lint_is_clean():
+    result = _run(str(BIN / "ruff"), "check", ".")
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_mypy_is_clean_on_typed_packages():
+    result = _run(sys.executable, "-m", "mypy", *TYPED)
+    assert result.returncode == 0, result.stdout[-4000:]
