@@ -17,7 +17,7 @@ from fixtures.identity import UserFactory
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j, pytest.mark.slow]
+pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
 
 
 @pytest.fixture(scope="module")
