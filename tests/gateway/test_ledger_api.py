@@ -20,7 +20,7 @@ from eth_account.messages import encode_defunct
 from eth_utils import keccak
 from fixtures.identity import UserFactory
 
-pytestmark = [pytest.mark.geth, pytest.mark.keycloak]
+pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
 
 FUNDER = "0x" + keccak(text="funder:local-authority").hex()
 
