@@ -34,7 +34,7 @@ class StackSettings(BaseSettings):
     neo4j_bolt_port: int = 7687
     keycloak_port: int = 8080
     keycloak_management_port: int = 9000
-    gateway_port: int = 8000
+    gateway_port: int = 8700
 
 
 def has_component(module: str) -> bool:
@@ -224,9 +224,16 @@ class Stack:
         return entry
 
     def _gateway_status(self) -> dict[str, Any]:
+        import httpx
+
         proc = self._component_process("gateway")
         url = f"http://127.0.0.1:{self.settings.gateway_port}"
-        healthy = proc.running() and port_answers(self.settings.gateway_port)
+        healthy = False
+        if proc.running():
+            try:
+                healthy = httpx.get(f"{url}/healthz", timeout=3.0).status_code == 200
+            except httpx.HTTPError:
+                healthy = False
         return {
             "url": url,
             "running": proc.running(),
