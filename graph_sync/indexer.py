@@ -67,6 +67,14 @@ class Indexer:
 
     # ------------------------------------------------------------------ setup
     def open(self) -> Indexer:
+        """Check every input and connect; on any failure, close what was opened."""
+        try:
+            return self._open()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self) -> Indexer:
         s = self.settings
         self.deployment = load_deployment(s.resolved_deployment_file())
         self.rpc = open_rpc(s, self.deployment)
