@@ -12,10 +12,13 @@ from typing import Any, NewType
 import strawberry
 from eccoo.graph_sync.queries import GraphQueries
 from strawberry.asgi import GraphQL
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
-Long = strawberry.scalar(
-    NewType("Long", int),
+# A 64-bit integer (pennies, block numbers, ids); mapped to the `Long` scalar below.
+Long = NewType("Long", int)
+LONG_SCALAR = strawberry.scalar(
+    name="Long",
     serialize=int,
     parse_value=int,
     description="A 64-bit integer (pennies, block numbers, ids)",
@@ -166,7 +169,7 @@ class Query:
         self,
         info: Info,
         giver: str,
-        from_block: Long = 0,
+        from_block: Long = Long(0),
         to_block: Long | None = None,
         from_time: Long | None = None,
         to_time: Long | None = None,
@@ -182,7 +185,7 @@ class Query:
 
     @strawberry.field
     def pot_statement(
-        self, info: Info, pot: Long, from_block: Long = 0, to_block: Long | None = None
+        self, info: Info, pot: Long, from_block: Long = Long(0), to_block: Long | None = None
     ) -> PotStatement:
         s = _q(info).pot_statement(pot, from_block=from_block, to_block=to_block)
         return PotStatement(
@@ -195,7 +198,7 @@ class Query:
         )
 
 
-schema = strawberry.Schema(query=Query)
+schema = strawberry.Schema(query=Query, config=StrawberryConfig(scalar_map={Long: LONG_SCALAR}))
 
 
 class _ReadOnlyGraphQL(GraphQL):
@@ -203,7 +206,9 @@ class _ReadOnlyGraphQL(GraphQL):
         super().__init__(schema, graphql_ide=None)
         self._queries = queries
 
-    async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
+    async def get_context(  # type: ignore[override] # strawberry allows any context object
+        self, request: Any, response: Any
+    ) -> dict[str, Any]:
         return {"queries": self._queries, "request": request}
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from eccoo.graph_sync.decode import LedgerEvent
 from eccoo.graph_sync.fetch import BlockHeader
-from eccoo.graph_sync.mappers import Rules, event_query, group_rows
+from eccoo.graph_sync.mappers import Rules, Template, event_query, group_rows
 
 CURSOR_ID = "cursor"
 
@@ -58,7 +58,7 @@ class GraphWriter:
         self.driver = driver
         self.database = database
         self.rules = rules
-        self._queries = {}
+        self._queries: dict[Template, str] = {}
 
     def _session(self) -> Any:
         return self.driver.session(database=self.database)
