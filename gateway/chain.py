@@ -1,31 +1,33 @@
-"""The gateway's view of the ledger: contracts, forward requests, the transaction manager.
+"""The gateway's view of the ledger: contracts, member actions queued for relaying.
 
-Member actions are ERC-2771 forward requests signed with the member's own key (custodial,
-opened only for the signature) and relayed; the contracts see the member as the sender.
-A request that would revert is refused before it is queued, with the contract's error.
+A member action is queued as a plain call (target, calldata, signer); the transaction
+manager's worker simulates it, signs it as an ERC-2771 forward request with the member's
+own key and relays it, so the contracts see the member as the sender. A request never
+waits for the chain: a refusal shows up as the transaction's `failed`/`reverted` state
+with the contract's custom error decoded.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from eccoo.client.deploy import poa_web3
 from eccoo.client.deployment import load_deployment
-from eccoo.client.forwarder import ForwardRequest, encode_call, sign_request
-from eccoo.gateway.errors import StateConflict, Unavailable
-from eccoo.gateway.revert import RevertDecoder, revert_data
+from eccoo.client.forwarder import ForwardRequest, encode_call
+from eccoo.gateway.errors import Unavailable
+from eccoo.gateway.forwarding import FORWARDER_OVERHEAD, GAS_LIMITS, ForwardSigner
+from eccoo.gateway.revert import RevertDecoder
 from eccoo.gateway.settings import GatewaySettings
 from eccoo.gateway.store.db import Store
-from eccoo.gateway.store.models import ChainTransaction, ForwarderNonce
+from eccoo.gateway.store.models import ChainTransaction
 from eccoo.gateway.txmanager import Submitted, TransactionManager
 from eccoo.node.keys import load_account
 from eccoo.node.manifest import load_manifest
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from web3 import Web3
 from web3.contract import Contract
 
@@ -38,13 +40,6 @@ HAT_IDS = {
     "treasurer": 5,
     "admin": 6,
 }
-FORWARD_TTL_SECONDS = 900
-# Gas the forwarder itself spends around the inner call (signature check, nonce, event).
-FORWARDER_OVERHEAD = 90_000
-
-
-class ChainRejected(StateConflict):
-    """The contracts would refuse this action; `message` is the decoded custom error."""
 
 
 class Ledger:
@@ -71,8 +66,13 @@ class Ledger:
         self.operator: LocalAccount = load_account(manifest.deployer)
         self.store = store
         self.decoder = RevertDecoder(c.abi for c in self.contracts.values())
-        self.decoder.inner_call = self._inner_call  # type: ignore[attr-defined]
         self._listeners = [on_change] if on_change else []
+        # Who signs a signer's requests in the worker; the app adds custodial members.
+        self.key_for: Callable[[str], LocalAccount | None] = self._operator_key
+        self.forwarding = ForwardSigner(
+            store, self.w3, self.forwarder, self.chain_id, self.decoder, lambda a: self.key_for(a)
+        )
+        self.decoder.inner_call = self.forwarding.inner_call  # type: ignore[attr-defined]
         self.tm = TransactionManager(
             store,
             self.w3,
@@ -83,8 +83,11 @@ class Ledger:
             resubmit_after_seconds=settings.tx_resubmit_after_seconds,
             decoder=self.decoder,
             on_change=self._changed,
+            forwarding=self.forwarding,
         )
-        self._nonce_lock = threading.RLock()
+
+    def _operator_key(self, address: str) -> LocalAccount | None:
+        return self.operator if address == self.operator.address else None
 
     def start(self) -> None:
         self.tm.start()
@@ -97,11 +100,7 @@ class Ledger:
 
     def _changed(self, tx: ChainTransaction) -> None:
         if tx.state == "reverted" and tx.signer:
-            # The forwarder did not use the nonce of a reverted request: sign from the chain's.
-            with self._nonce_lock, self.store.unit() as session:
-                row = session.get(ForwarderNonce, tx.signer)
-                if row is not None:
-                    row.next_nonce = int(self.forwarder.functions.nonces(tx.signer).call())
+            self.forwarding.resync(tx.signer)
         for listener in self._listeners:
             listener(tx)
 
@@ -114,39 +113,11 @@ class Ledger:
                 raise
             raise Unavailable("the chain does not answer") from exc
 
-    # --- forward requests --------------------------------------------------------------------
-    def _next_forward_nonce(self, address: str) -> int:
-        with self._nonce_lock, self.store.unit() as session:  # re-entrant
-            row = session.get(ForwarderNonce, address)
-            # The chain is asked once per signer; afterwards the stored sequence is the truth
-            # (it runs ahead of the chain while requests are queued), resynced on a revert.
-            if row is None:
-                nonce = int(self.forwarder.functions.nonces(address).call())
-            else:
-                nonce = row.next_nonce
-            if row is None:
-                session.add(ForwarderNonce(address=address, next_nonce=nonce + 1))
-            else:
-                row.next_nonce = nonce + 1
-            return nonce
-
-    def _inner_call(self, tx: ChainTransaction) -> dict[str, Any] | None:
-        """The target call inside a relayed `execute`, as the forwarder makes it."""
-        try:
-            _fn, args = self.forwarder.decode_function_input(tx.data)
-        except ValueError:
-            return None
-        req = args["request"]
-        return {
-            "from": self.forwarder.address,
-            "to": req[1] if isinstance(req, tuple) else req["to"],
-            "data": _suffixed(req),
-            "gas": tx.gas,
-        }
-
-    def forward(
+    # --- member actions ----------------------------------------------------------------------
+    def queue(
         self,
-        signer: LocalAccount,
+        session: Session,
+        signer: str,
         *,
         subject: str,
         kind: str,
@@ -154,87 +125,70 @@ class Ledger:
         fn: str,
         args: tuple[Any, ...],
         request_hash: str,
-        check: bool = True,
-        gas: int = 300_000,
-    ) -> Submitted:
-        """Sign `target.fn(*args)` as `signer`, check it would succeed, and queue it.
+        gas: int | None = None,
+    ) -> ChainTransaction:
+        """Add `target.fn(*args)` by `signer` to the caller's unit of work (then `tm.wake()`).
 
-        `check=False` is for a request that depends on one queued just before it (an
-        approve before a deposit): it cannot be simulated yet, so it gets a fixed `gas`.
+        No chain access: the worker simulates, signs and relays it. Gas is the fixed limit
+        for `fn` (or `gas`); a function without one is estimated by the worker. A request
+        hash queued before gives back that transaction.
         """
-        existing = self.tm.find(request_hash)
-        if existing is not None:
-            return Submitted(existing, created=False)
+        found = session.scalars(
+            select(ChainTransaction).where(ChainTransaction.request_hash == request_hash)
+        ).first()
+        if found is not None:
+            return found
         contract = self.contracts[target]
-        data = encode_call(contract, fn, *args)
-        if check:
-            probe = {
-                "from": self.forwarder.address,
-                "to": contract.address,
-                "data": "0x" + (data + bytes.fromhex(signer.address[2:])).hex(),
-            }
-            try:
-                inner_gas = int(self.w3.eth.estimate_gas(probe))  # type: ignore[arg-type]
-            except Exception as exc:
-                name, detail = self.decoder.decode(revert_data(exc))
-                raise ChainRejected(f"{name}{' ' + detail if detail else ''}", field=kind) from None
-            gas = inner_gas + inner_gas // 5 + 10_000
-        # Clique block times follow the validators' clocks: wall clock + TTL, no RPC per request.
-        deadline = int(time.time()) + FORWARD_TTL_SECONDS
-        # One lock and one commit over nonce and enqueue: a signer's requests enter the
-        # queue in nonce order, and a nonce is never taken without its transaction.
-        with self._nonce_lock, self.store.unit() as session:
-            found = session.scalar(
-                select(ChainTransaction.id).where(ChainTransaction.request_hash == request_hash)
-            )
-            if found is not None:
-                return Submitted(found, created=False)
-            row = session.get(ForwarderNonce, signer.address)
-            if row is None:  # asked once per signer; then the stored sequence is the truth
-                row = ForwarderNonce(
-                    address=signer.address,
-                    next_nonce=int(self.forwarder.functions.nonces(signer.address).call()),
-                )
-                session.add(row)
-            nonce = row.next_nonce
-            row.next_nonce = nonce + 1
-            request = ForwardRequest(
-                signer.address, contract.address, 0, gas, nonce, deadline, data
-            )
-            signed = sign_request(
-                signer, request, chain_id=self.chain_id, forwarder_address=self.forwarder.address
-            )
-            tx = self.tm.queue_row(
-                subject=subject,
-                kind=kind,
-                to=self.forwarder.address,
-                data=self.forwarder.encode_abi("execute", args=[signed.as_call_arg()]),
-                gas=gas + gas // 32 + FORWARDER_OVERHEAD,
-                request_hash=request_hash,
-                lane=signer.address,
-                signer=signer.address,
-                forward_nonce=nonce,
-            )
-            session.add(tx)
+        tx = self.tm.queue_row(
+            subject=subject,
+            kind=kind,
+            to=contract.address,
+            data="0x" + encode_call(contract, fn, *args).hex(),
+            gas=gas or GAS_LIMITS.get(fn, 0),
+            request_hash=request_hash,
+            lane=signer,
+            signer=signer,
+        )
+        session.add(tx)
+        return tx
+
+    def forward(self, signer: str, **action: Any) -> Submitted:
+        """Queue one action in its own commit (for callers without a unit of their own)."""
+        with self.store.unit() as session:
+            tx = self.queue(session, signer, **action)
+            created = tx in session.new
+            tx_id = tx.id
         self.tm.wake()
-        return Submitted(tx.id, created=True)
+        return Submitted(tx_id, created=created)
 
     def forward_signed(
-        self, request: ForwardRequest, *, subject: str, kind: str, request_hash: str
-    ) -> Submitted:
-        """Relay a request a member signed with their own linked wallet."""
-        execute = self.forwarder.encode_abi("execute", args=[request.as_call_arg()])
-        return self.tm.submit(
+        self,
+        session: Session,
+        request: ForwardRequest,
+        *,
+        subject: str,
+        kind: str,
+        request_hash: str,
+    ) -> ChainTransaction:
+        """Queue a request a member signed with their own linked wallet (worker simulates it)."""
+        found = session.scalars(
+            select(ChainTransaction).where(ChainTransaction.request_hash == request_hash)
+        ).first()
+        if found is not None:
+            return found
+        tx = self.tm.queue_row(
             subject=subject,
             kind=kind,
             to=self.forwarder.address,
-            data=execute,
+            data=self.forwarder.encode_abi("execute", args=[request.as_call_arg()]),
             gas=request.gas + request.gas // 32 + FORWARDER_OVERHEAD,
             request_hash=request_hash,
             lane=request.from_,
             signer=request.from_,
             forward_nonce=request.nonce,
         )
+        session.add(tx)
+        return tx
 
     def transactions_of(self, subject: str, limit: int = 50) -> list[ChainTransaction]:
         with self.store.unit() as session:
@@ -246,12 +200,6 @@ class Ledger:
                     .limit(limit)
                 ).all()
             )
-
-
-def _suffixed(req: Any) -> str:
-    # ForwardRequestData: (from, to, value, gas, deadline, data, signature)
-    sender, data = (req[0], req[5]) if isinstance(req, tuple) else (req["from"], req["data"])
-    return "0x" + (bytes(data) + bytes.fromhex(Web3.to_checksum_address(sender)[2:])).hex()
 
 
 def _owned(relayers: list[Any], settings: GatewaySettings) -> list[Any]:

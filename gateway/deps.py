@@ -15,7 +15,6 @@ from eccoo.gateway.errors import Forbidden, StateConflict, Unauthorized, Unavail
 from eccoo.gateway.security import Principal
 from eccoo.gateway.services import Services
 from eccoo.gateway.store.models import Member
-from eth_account.signers.local import LocalAccount
 from fastapi import Depends, Request
 
 
@@ -100,9 +99,9 @@ def submission_allowed(caller: CurrentCaller, services: ServicesDep) -> Caller:
 Submitter = Annotated[Caller, Depends(submission_allowed)]
 
 
-def signer_of(caller: Caller, services: Services) -> LocalAccount:
-    """The member's custodial key, opened for one signature; linked wallets sign themselves."""
+def custodial_signer(caller: Caller) -> str:
+    """The address whose custodial key the worker will sign with; linked wallets sign themselves."""
     member = caller.member
     if member.wallet_kind != "custodial":
         raise StateConflict("your wallet is your own: submit a signed forward request instead")
-    return services.custody.open(member.subject, member.key_ciphertext, member.key_nonce)
+    return member.address

@@ -2,6 +2,7 @@
 
 Same key and body: the first response again. Same key, another body: 422. Still in
 flight: 409. Records live in the database, so a retry after a restart gets the answer too.
+A submission (`submit_once`) commits its record, answer and queued transactions together.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi import Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 IdempotencyKey = Annotated[
     str,
@@ -38,6 +40,61 @@ def request_hash(path: str, body: BaseModel | None) -> str:
         separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit_once(
+    store: Store,
+    subject: str,
+    key: str,
+    fingerprint: str,
+    enqueue: Callable[[Session], tuple[int, dict[str, Any]]],
+    then: Callable[[], None] | None = None,
+) -> JSONResponse:
+    """Queue a ledger change and record its answer in ONE commit, then answer.
+
+    `enqueue` adds the transaction rows to the session and returns the answer; it must not
+    wait on the chain. The write lock makes look-up and insert atomic, so a concurrent
+    request with the same key sees the committed record and gets its answer.
+    """
+    with store.unit() as session:
+        record = session.get(IdempotencyRecord, (subject, key))
+        if record is not None:
+            return _replay(record, fingerprint)
+        try:
+            with session.begin_nested():
+                status, body = enqueue(session)
+        except GatewayError as exc:
+            if exc.retryable or exc.status_code >= 500:
+                raise
+            # A permanent refusal is the answer for this key too (nothing was queued).
+            status, body = exc.status_code, exc.to_dict()
+        session.add(
+            IdempotencyRecord(
+                subject=subject,
+                key=key,
+                request_hash=fingerprint,
+                state="done",
+                status_code=status,
+                response_body=json.dumps(body),
+            )
+        )
+    if then is not None and status < 300:
+        then()
+    return JSONResponse(body, status_code=status)
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> JSONResponse:
+    if record.request_hash != fingerprint:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was used with another request", field="Idempotency-Key"
+        )
+    if record.state == "in_flight":
+        raise InFlight("this Idempotency-Key is being processed; retry", field="Idempotency-Key")
+    return JSONResponse(
+        json.loads(record.response_body or "null"),
+        status_code=record.status_code or 200,
+        headers={"Idempotent-Replayed": "true"},
+    )
 
 
 def run_once(
@@ -62,19 +119,7 @@ def run_once(
                 raise InFlight(
                     "this Idempotency-Key is being processed; retry", field="Idempotency-Key"
                 ) from None
-            if record.request_hash != fingerprint:
-                raise IdempotencyKeyReused(
-                    "this Idempotency-Key was used with another request", field="Idempotency-Key"
-                ) from None
-            if record.state == "in_flight":
-                raise InFlight(
-                    "this Idempotency-Key is being processed; retry", field="Idempotency-Key"
-                ) from None
-            return JSONResponse(
-                json.loads(record.response_body or "null"),
-                status_code=record.status_code or 200,
-                headers={"Idempotent-Replayed": "true"},
-            )
+            return _replay(record, fingerprint)
     try:
         status, body = action()
     except GatewayError as exc:

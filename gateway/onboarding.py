@@ -29,7 +29,7 @@ def hats_to_mirror(store: Store, member: Member) -> list[str]:
 
 def register_on_chain(ledger: Ledger, store: Store, member: Member) -> str:
     """Queue registerMember + one grantHat per hat; returns the registration's tx id."""
-    op = ledger.operator
+    op = ledger.operator.address
     first = ledger.forward(
         op,
         subject=member.subject,
@@ -40,16 +40,13 @@ def register_on_chain(ledger: Ledger, store: Store, member: Member) -> str:
         request_hash=f"register:{member.member_id}",
     )
     for hat in hats_to_mirror(store, member):
-        grant_hat(ledger, member, hat, queue_only=True)
+        grant_hat(ledger, member, hat)
     return first.id
 
 
-def grant_hat(ledger: Ledger, member: Member, hat: str, *, queue_only: bool = False) -> str:
-    """Put a hat on a registered member (operator-signed); treasurers also get the coin role.
-
-    `queue_only`: the registration is still queued, so the request cannot be simulated yet.
-    """
-    op = ledger.operator
+def grant_hat(ledger: Ledger, member: Member, hat: str) -> str:
+    """Put a hat on a registered member (operator-signed); treasurers also get the coin role."""
+    op = ledger.operator.address
     submitted = ledger.forward(
         op,
         subject=member.subject,
@@ -58,7 +55,6 @@ def grant_hat(ledger: Ledger, member: Member, hat: str, *, queue_only: bool = Fa
         fn="grantHat",
         args=(member.address, HAT_IDS[hat]),
         request_hash=f"hat:{member.member_id}:{hat}",
-        check=not queue_only,
     )
     if hat == "treasurer":
         ledger.forward(
@@ -69,6 +65,5 @@ def grant_hat(ledger: Ledger, member: Member, hat: str, *, queue_only: bool = Fa
             fn="grantRole",
             args=(TREASURER_ROLE, member.address),
             request_hash=f"coinrole:{member.member_id}",
-            check=False,
         )
     return submitted.id

@@ -6,6 +6,7 @@ Routes reach them through `deps.get_services`; nothing here reads the environmen
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,8 @@ from eccoo.gateway.security import TokenValidator
 from eccoo.gateway.settings import GatewaySettings
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction, Member
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import select
 
 
 @dataclass
@@ -39,10 +42,12 @@ class Services:
         master = load_master_key(settings)
         store = Store(settings.database_file)
         events = EventBroker()
+        custody = KeyCustody(master)
         ledger = None
         if settings.network_dir is not None:
             ledger = Ledger(settings, store)
             ledger.listen(lambda tx: _on_transaction(store, events, tx))
+            ledger.key_for = _custodial_keys(store, custody, ledger.key_for)
         driver = graph = notes = None
         if settings.neo4j_url:
             from eccoo.gateway.notes import CareNotes
@@ -61,7 +66,7 @@ class Services:
             settings=settings,
             store=store,
             validator=validator or TokenValidator(settings),
-            custody=KeyCustody(master),
+            custody=custody,
             # The pseudonym salt derives from the master key, so ids are stable per gateway.
             salt=hashlib.sha256(b"eccoo member id" + master).digest(),
             limiter=RateLimiter(settings.submissions_per_minute),
@@ -76,6 +81,23 @@ class Services:
         self.store.close()
         if self.driver is not None:
             self.driver.close()
+
+
+def _custodial_keys(
+    store: Store, custody: KeyCustody, fallback: Callable[[str], LocalAccount | None]
+) -> Callable[[str], LocalAccount | None]:
+    """The worker's key look-up: a custodial member's key, opened for one signature."""
+
+    def key_for(address: str) -> LocalAccount | None:
+        with store.read() as session:
+            member = session.scalars(
+                select(Member).where(Member.address == address, Member.wallet_kind == "custodial")
+            ).first()
+        if member is None:
+            return fallback(address)
+        return custody.open(member.subject, member.key_ciphertext, member.key_nonce)
+
+    return key_for
 
 
 def _on_transaction(store: Store, events: EventBroker, tx: ChainTransaction) -> None:

@@ -13,9 +13,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from eccoo.gateway.forwarding import ForwardSigner, Prepared, save_forwarder_nonces
 from eccoo.gateway.revert import RevertDecoder
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction, RelayerNonce
@@ -53,6 +55,7 @@ class TransactionManager:
         resubmit_after_seconds: float = 30.0,
         decoder: RevertDecoder | None = None,
         on_change: Callable[[ChainTransaction], None] | None = None,
+        forwarding: ForwardSigner | None = None,
     ) -> None:
         if not relayers:
             raise ValueError("the transaction manager needs at least one relayer key")
@@ -65,11 +68,15 @@ class TransactionManager:
         self.resubmit_after = resubmit_after_seconds
         self.decoder = decoder or RevertDecoder([])
         self.on_change = on_change
+        self.forwarding = forwarding
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._gas_price: int | None = None
         self._scanned: int | None = None  # the last block whose receipts were matched
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, len(relayers)), thread_name_prefix="eccoo-send"
+        )
         # Test hook for the crash drill: called after a commit of signed rows, before sending.
         self.after_sign: Callable[[list[str]], None] | None = None
 
@@ -215,9 +222,10 @@ class TransactionManager:
         price = int(self.w3.eth.gas_price)
         return max(price * 2, 1_000_000_000)
 
-    def _sign_queued(self, limit: int = 128) -> list[str]:
-        """Take nonces and sign. Only this worker thread changes relayer nonces and queued
-        rows, so it signs outside the write lock and commits the result in one short unit."""
+    def _sign_queued(self, limit: int = 256) -> list[str]:
+        """Simulate, take nonces and sign. Only this worker thread changes relayer and
+        forwarder nonces and queued rows, so it signs outside the write lock and commits
+        the result (signed rows, refusals, both nonce sequences) in one short unit."""
         with self.store.read() as session:
             queued = session.scalars(
                 select(ChainTransaction)
@@ -228,20 +236,35 @@ class TransactionManager:
             if not queued:
                 return []
             next_nonce = {a: session.get(RelayerNonce, a).next_nonce for a in self.relayers}  # type: ignore[union-attr]
+            busy = set(
+                session.scalars(
+                    select(ChainTransaction.signer)
+                    .where(ChainTransaction.state.in_(("signed", "sent")))
+                    .distinct()
+                ).all()
+            )
+        prepared = (
+            self.forwarding.prepare(queued, {b for b in busy if b})
+            if self.forwarding is not None
+            else Prepared()
+        )
         gas_price = self._gas_price_now()
         addresses = sorted(self.relayers)
         signed_rows: list[tuple[str, str, int, str, str]] = []
         for i, tx in enumerate(queued):
+            if tx.id in prepared.failed:
+                continue
+            to, data, gas, _fwd = prepared.ready.get(tx.id, (tx.to, tx.data, tx.gas, 0))
             # Forward requests of one signer must be mined in nonce order: one relayer.
             slot = int(tx.lane, 16) if tx.lane else i
             address = addresses[slot % len(addresses)]
             nonce = next_nonce[address]
             signed = self.relayers[address].sign_transaction(
                 {
-                    "to": Web3.to_checksum_address(tx.to),
-                    "data": tx.data,
+                    "to": Web3.to_checksum_address(to),
+                    "data": data,
                     "value": 0,
-                    "gas": tx.gas,
+                    "gas": gas,
                     "gasPrice": gas_price,
                     "nonce": nonce,
                     "chainId": self.chain_id,
@@ -261,15 +284,25 @@ class TransactionManager:
             for tx_id, address, nonce, raw, tx_hash in signed_rows:
                 row = session.get(ChainTransaction, tx_id)
                 assert row is not None and row.state == "queued"
+                if tx_id in prepared.ready:
+                    row.to, row.data, row.gas, row.forward_nonce = prepared.ready[tx_id]
                 row.relayer, row.nonce, row.raw, row.tx_hash = address, nonce, raw, tx_hash
                 row.state = "signed"
+            for tx_id, (error, args) in prepared.failed.items():
+                row = session.get(ChainTransaction, tx_id)
+                assert row is not None and row.state == "queued"
+                row.state, row.error, row.error_args = "failed", error, args
             for address, value in next_nonce.items():
                 nonce_row = session.get(RelayerNonce, address)
                 assert nonce_row is not None
                 nonce_row.next_nonce = value
+            save_forwarder_nonces(session, prepared.forwarder_nonces)
+        for tx_id in prepared.failed:
+            self._changed(tx_id)
         return [r[0] for r in signed_rows]
 
     def _broadcast_signed(self) -> None:
+        """Send every signed row: one JSON-RPC batch per relayer, relayers in parallel."""
         with self.store.read() as session:
             rows = session.scalars(
                 select(ChainTransaction)
@@ -278,16 +311,44 @@ class TransactionManager:
             ).all()
         if not rows:
             return
+        lanes: dict[str, list[ChainTransaction]] = {}
         for tx in rows:
-            self._send_raw(tx)
+            lanes.setdefault(tx.relayer or "", []).append(tx)
+        if len(lanes) == 1:
+            results = [self._send_batch(next(iter(lanes.values())))]
+        else:
+            results = list(self._pool.map(self._send_batch, lanes.values()))
+        accepted = [tx_id for sent in results for tx_id in sent]
+        if not accepted:
+            return
         now = time.time()
         with self.store.unit() as session:
-            for tx in rows:
-                row = session.get(ChainTransaction, tx.id)
+            for tx_id in accepted:
+                row = session.get(ChainTransaction, tx_id)
                 assert row is not None
                 row.state, row.sent_at = "sent", now
-        for tx in rows:
-            self._changed(tx.id)
+        for tx_id in accepted:
+            self._changed(tx_id)
+
+    def _send_batch(self, rows: list[ChainTransaction]) -> list[str]:
+        """One relayer's raw transactions in nonce order; the ids the node accepted."""
+        replies = self.w3.provider.make_batch_request(  # type: ignore[attr-defined]
+            [("eth_sendRawTransaction", [tx.raw]) for tx in rows]
+        )
+        if not isinstance(replies, list):
+            log.warning("broadcast batch refused: %s", replies.get("error"))
+            return []
+        accepted = []
+        for tx, reply in zip(rows, replies, strict=True):
+            error = reply.get("error")
+            message = str(error.get("message", "")).lower() if isinstance(error, dict) else ""
+            # Already in the pool or already mined with this nonce: the same bytes, fine.
+            if error is None or "already known" in message or "nonce too low" in message:
+                accepted.append(tx.id)
+            else:
+                log.warning("broadcast of %s refused: %s", tx.id, message)
+                break  # later nonces of this relayer would only wait behind the gap
+        return accepted
 
     def _send_raw(self, tx: ChainTransaction) -> None:
         try:

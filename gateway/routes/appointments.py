@@ -16,12 +16,11 @@ from eccoo.gateway.deps import (
     LedgerDep,
     ServicesDep,
     Submitter,
-    signer_of,
+    custodial_signer,
 )
 from eccoo.gateway.errors import ObjectNotFound
-from eccoo.gateway.idempotency import IdempotencyKey, request_hash, run_once
-from eccoo.gateway.routes.coin import submit
-from eccoo.gateway.routes.transactions import transaction_public
+from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
+from eccoo.gateway.routes.coin import accepted, submit
 from eccoo.gateway.schemas import (
     AppointmentPublic,
     BookIn,
@@ -31,6 +30,7 @@ from eccoo.gateway.schemas import (
 )
 from eth_utils import keccak
 from fastapi import APIRouter, Depends, Path, Request
+from sqlalchemy.orm import Session
 
 router = APIRouter(tags=["appointments"], prefix="/appointments")
 STATUSES = ("none", "booked", "delivered", "confirmed", "paid", "cancelled", "disputed", "voided")
@@ -161,10 +161,11 @@ def confirm(
     """Confirm delivered care; the payment release is queued right behind it."""
     fingerprint = request_hash(request.url.path, None)
 
-    def action() -> tuple[int, dict[str, object]]:
-        signer = signer_of(caller, services)
+    def enqueue(session: Session) -> tuple[int, dict[str, object]]:
+        signer = custodial_signer(caller)
         subject = caller.member.subject
-        first = ledger.forward(
+        first = ledger.queue(
+            session,
             signer,
             subject=subject,
             kind="confirm",
@@ -173,7 +174,8 @@ def confirm(
             args=(appointment.id,),
             request_hash=f"{subject}:{key}",
         )
-        ledger.forward(
+        ledger.queue(
+            session,
             signer,
             subject=subject,
             kind="release_payment",
@@ -181,14 +183,12 @@ def confirm(
             fn="releasePayment",
             args=(appointment.id,),
             request_hash=f"{subject}:{key}:pay",
-            check=False,
-            gas=400_000,
         )
-        tx = ledger.tm.get(first.id)
-        assert tx is not None
-        return 202, SubmissionPublic(transaction=transaction_public(tx)).model_dump(mode="json")
+        return 202, accepted(first)
 
-    return run_once(services.store, caller.member.subject, key, fingerprint, action)
+    return submit_once(
+        services.store, caller.member.subject, key, fingerprint, enqueue, ledger.tm.wake
+    )
 
 
 @router.post("/{appointment_id}/dispute", response_model=SubmissionPublic, status_code=202)

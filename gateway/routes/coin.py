@@ -6,11 +6,19 @@ A transfer is a ledger change: it needs an `Idempotency-Key`, is rate limited, a
 
 from __future__ import annotations
 
-from eccoo.gateway.deps import CurrentMember, LedgerDep, ServicesDep, Submitter, signer_of
-from eccoo.gateway.idempotency import IdempotencyKey, request_hash, run_once
+from eccoo.gateway.deps import (
+    CurrentMember,
+    LedgerDep,
+    ServicesDep,
+    Submitter,
+    custodial_signer,
+)
+from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
 from eccoo.gateway.routes.transactions import transaction_public
 from eccoo.gateway.schemas import BalancePublic, SubmissionPublic, TransferIn
+from eccoo.gateway.store.models import ChainTransaction
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 
 router = APIRouter(tags=["coin"])
 
@@ -38,10 +46,10 @@ def submit(
     """The common path of every member-signed ledger POST (idempotent, 202)."""
     fingerprint = request_hash(request.url.path, body)  # type: ignore[arg-type]
 
-    def action() -> tuple[int, dict[str, object]]:
-        signer = signer_of(caller, services)
-        submitted = ledger.forward(
-            signer,
+    def enqueue(session: Session) -> tuple[int, dict[str, object]]:
+        tx = ledger.queue(
+            session,
+            custodial_signer(caller),
             subject=caller.member.subject,
             kind=kind,
             target=target,
@@ -49,11 +57,16 @@ def submit(
             args=args,
             request_hash=f"{caller.member.subject}:{key}",
         )
-        tx = ledger.tm.get(submitted.id)
-        assert tx is not None
-        return 202, SubmissionPublic(transaction=transaction_public(tx)).model_dump(mode="json")
+        return 202, accepted(tx)
 
-    return run_once(services.store, caller.member.subject, key, fingerprint, action)
+    return submit_once(
+        services.store, caller.member.subject, key, fingerprint, enqueue, ledger.tm.wake
+    )
+
+
+def accepted(tx: ChainTransaction) -> dict[str, object]:
+    """The 202 body: the queued transaction, to follow at /transactions/{id}."""
+    return SubmissionPublic(transaction=transaction_public(tx)).model_dump(mode="json")
 
 
 @router.post("/transfers", response_model=SubmissionPublic, status_code=202)

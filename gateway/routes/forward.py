@@ -1,8 +1,8 @@
 """`/me/forward-requests`: relay an EIP-712 forward request the member signed themselves.
 
 Only for a member whose wallet is linked (self-held key). The signature must recover to the
-member's own address and the target must be one of the cooperative's contracts; a request
-that would revert is refused with the contract's error before anything is queued.
+member's own address and the target must be one of the cooperative's contracts. The worker
+simulates it before relaying; one that would revert ends `failed` with the contract's error.
 """
 
 from __future__ import annotations
@@ -10,15 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from eccoo.client.forwarder import ForwardRequest, recover_signer
-from eccoo.gateway.chain import ChainRejected
 from eccoo.gateway.deps import LedgerDep, ServicesDep, Submitter
 from eccoo.gateway.errors import BadRequestField, StateConflict
-from eccoo.gateway.idempotency import IdempotencyKey, request_hash, run_once
-from eccoo.gateway.revert import revert_data
-from eccoo.gateway.routes.transactions import transaction_public
+from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
+from eccoo.gateway.routes.coin import accepted
 from eccoo.gateway.schemas import Strict, SubmissionPublic, checksummed
 from fastapi import APIRouter, Request
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 router = APIRouter(tags=["wallet"])
 
@@ -70,25 +69,14 @@ def relay_signed(
         raise BadRequestField("the signature is not from your linked wallet", field="signature")
     fingerprint = request_hash(request.url.path, body)
 
-    def action() -> tuple[int, dict[str, object]]:
-        probe = {
-            "from": ledger.forwarder.address,
-            "to": forward.to,
-            "data": "0x" + (forward.data + bytes.fromhex(forward.from_[2:])).hex(),
-        }
-        try:
-            ledger.w3.eth.estimate_gas(probe)  # type: ignore[arg-type]
-        except Exception as exc:
-            name, detail = ledger.decoder.decode(revert_data(exc))
-            raise ChainRejected(f"{name}{' ' + detail if detail else ''}", field="data") from None
-        submitted = ledger.forward_signed(
+    def enqueue(session: Session) -> tuple[int, dict[str, object]]:
+        tx = ledger.forward_signed(
+            session,
             forward,
             subject=member.subject,
             kind="forwarded",
             request_hash=f"{member.subject}:{key}",
         )
-        tx = ledger.tm.get(submitted.id)
-        assert tx is not None
-        return 202, SubmissionPublic(transaction=transaction_public(tx)).model_dump(mode="json")
+        return 202, accepted(tx)
 
-    return run_once(services.store, member.subject, key, fingerprint, action)
+    return submit_once(services.store, member.subject, key, fingerprint, enqueue, ledger.tm.wake)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from eccoo.gateway.deps import CurrentCaller, LedgerDep, ServicesDep, Submitter, signer_of
+from eccoo.gateway.deps import CurrentCaller, LedgerDep, ServicesDep, Submitter, custodial_signer
 from eccoo.gateway.errors import ObjectNotFound, Unavailable
 from eccoo.gateway.idempotency import IdempotencyKey, request_hash, run_once
 from eccoo.gateway.notes import CareNotes, Note
@@ -122,7 +122,7 @@ def write_note(
             text=body.text,
         )
         submitted = ledger.forward(
-            signer_of(caller, services),
+            custodial_signer(caller),
             subject=caller.member.subject,
             kind="anchor_note",
             target="CareLedger",

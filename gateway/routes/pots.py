@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from eccoo.gateway.deps import CurrentCaller, LedgerDep, ServicesDep, signer_of
+from eccoo.gateway.deps import CurrentCaller, LedgerDep, ServicesDep, custodial_signer
 from eccoo.gateway.errors import ObjectNotFound
-from eccoo.gateway.idempotency import IdempotencyKey, request_hash, run_once
-from eccoo.gateway.routes.coin import submit
-from eccoo.gateway.routes.transactions import transaction_public
+from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
+from eccoo.gateway.routes.coin import accepted, submit
 from eccoo.gateway.routes.treasury import TreasurySubmitter
 from eccoo.gateway.schemas import (
     DepositIn,
@@ -20,6 +19,7 @@ from eccoo.gateway.schemas import (
     SubmissionPublic,
 )
 from fastapi import APIRouter, Depends, Path, Request
+from sqlalchemy.orm import Session
 
 router = APIRouter(tags=["pots"], prefix="/pots")
 PotId = Annotated[int, Path(gt=0, lt=2**63)]
@@ -92,11 +92,12 @@ def deposit(
     """Approve the pots contract for the amount, then deposit (queued in this order)."""
     fingerprint = request_hash(request.url.path, body)
 
-    def action() -> tuple[int, dict[str, object]]:
-        signer = signer_of(caller, services)
+    def enqueue(session: Session) -> tuple[int, dict[str, object]]:
+        signer = custodial_signer(caller)
         subject = caller.member.subject
         pots = ledger.contracts["FundingPots"].address
-        ledger.forward(
+        ledger.queue(
+            session,
             signer,
             subject=subject,
             kind="approve",
@@ -105,7 +106,8 @@ def deposit(
             args=(pots, body.amount),
             request_hash=f"{subject}:{key}:a",
         )
-        submitted = ledger.forward(
+        tx = ledger.queue(
+            session,
             signer,
             subject=subject,
             kind="deposit",
@@ -113,11 +115,9 @@ def deposit(
             fn="deposit",
             args=(pot_id, bytes.fromhex(body.funder_id[2:]), body.amount),
             request_hash=f"{subject}:{key}",
-            check=False,
-            gas=300_000,
         )
-        tx = ledger.tm.get(submitted.id)
-        assert tx is not None
-        return 202, SubmissionPublic(transaction=transaction_public(tx)).model_dump(mode="json")
+        return 202, accepted(tx)
 
-    return run_once(services.store, caller.member.subject, key, fingerprint, action)
+    return submit_once(
+        services.store, caller.member.subject, key, fingerprint, enqueue, ledger.tm.wake
+    )

@@ -219,10 +219,22 @@ def test_bad_input_names_the_field(cast: Cast, journey: dict[str, Any]) -> None:
     assert huge.status_code == 413
 
 
+def refused(client: httpx.Client, path: str, body: Any = None) -> dict[str, Any]:
+    """Accepted (202), then refused by the contracts: the transaction names the error."""
+    reply = post(client, path, body)
+    assert reply.status_code == 202, reply.text
+    tx = wait_tx(client, reply.json()["transaction"]["id"])
+    assert tx["state"] in ("failed", "reverted"), tx
+    assert tx["tx_hash"] is None or tx["state"] == "reverted"
+    return tx
+
+
 def test_a_refused_action_names_the_contract_error(cast: Cast, journey: dict[str, Any]) -> None:
-    reply = post(cast["giver"], f"/api/v1/appointments/{journey['appointment_id']}/deliver")
-    assert reply.status_code == 409
-    assert reply.json()["message"].startswith("CareLedgerInvalidStatus")
+    giver = cast["giver"]
+    tx = refused(giver, f"/api/v1/appointments/{journey['appointment_id']}/deliver")
+    assert tx["error"] == "CareLedgerInvalidStatus", tx
+    # The refusal took no forwarder nonce: the giver's next request goes through.
+    submit_ok(giver, "/api/v1/transfers", {"to": cast.me["receiver"]["address"], "amount": 1})
 
 
 def test_object_level_authorization_matrix(cast: Cast, journey: dict[str, Any]) -> None:
@@ -509,9 +521,8 @@ def test_cancel_dispute_and_resolve(cast: Cast, live_gateway: Any, journey: dict
     )
     submit_ok(receiver, f"/api/v1/appointments/{disputed}/dispute", {"reason": "arrived late"})
     assert receiver.get(f"/api/v1/appointments/{disputed}").json()["status"] == "disputed"
-    too_much = post(coord, f"/api/v1/appointments/{disputed}/resolve", {"paid_amount": 10**6})
-    assert too_much.status_code == 409
-    assert too_much.json()["message"].startswith("CareLedgerInvalidResolution")
+    too_much = refused(coord, f"/api/v1/appointments/{disputed}/resolve", {"paid_amount": 10**6})
+    assert too_much["error"] == "CareLedgerInvalidResolution", too_much
     submit_ok(coord, f"/api/v1/appointments/{disputed}/resolve", {"paid_amount": 500})
     final = receiver.get(f"/api/v1/appointments/{disputed}").json()
     assert final["status"] == "paid" and final["paid_amount"] == 500
