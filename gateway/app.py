@@ -34,8 +34,9 @@ from fastapi.responses import JSONResponse
 
 
 def _field_of(error: dict[str, object]) -> str:
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body",)]  # type: ignore[union-attr]
-    return ".".join(loc) or "body"
+    where = error.get("loc", ())
+    parts = where if isinstance(where, (list, tuple)) else ()
+    return ".".join(str(part) for part in parts if part != "body") or "body"
 
 
 def create_app(settings: GatewaySettings, services: Services | None = None) -> FastAPI:

@@ -136,7 +136,7 @@ class TokenValidator:
             raise Unauthorized("invalid access token")
         header = _b64json(parts[0])
         alg = header.get("alg")
-        if alg not in self._settings.algorithms:
+        if not isinstance(alg, str) or alg not in self._settings.algorithms:
             raise Unauthorized("invalid access token")
         if str(header.get("typ", "JWT")).lower() not in _ACCESS_TOKEN_TYPES:
             raise Unauthorized("invalid access token")
