@@ -109,10 +109,20 @@ def read_status(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     pid = status.get("pid")
-    running = False
-    if isinstance(pid, int) and pid > 0:
-        with contextlib.suppress(OSError):
-            os.kill(pid, 0)
-            running = True
-    status["running"] = running
+    status["running"] = isinstance(pid, int) and pid > 0 and _alive(pid)
     return status
+
+
+def _alive(pid: int) -> bool:
+    """True if `pid` runs; a killed but not yet reaped process (zombie) counts as dead."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
