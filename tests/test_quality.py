@@ -9,7 +9,7 @@ from eccoo.settings import REPO_ROOT
 
 BIN = REPO_ROOT / ".venv" / "bin"
 # Packages already type-clean; the rest join as they are cleaned up.
-TYPED = ["eccoo", "node", "client"]
+TYPED = ["eccoo", "node", "client", "graph_sync"]
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess:
