@@ -15,7 +15,8 @@ from typing import Any
 
 from eccoo.client.deploy import poa_web3
 from eccoo.client.deployment import load_deployment
-from eccoo.client.forwarder import ForwardRequest, encode_call
+from eccoo.client.forwarder import ForwardRequest
+from eccoo.gateway.calldata import Calldata
 from eccoo.gateway.errors import Unavailable
 from eccoo.gateway.forwarding import FORWARDER_OVERHEAD, GAS_LIMITS, ForwardSigner
 from eccoo.gateway.revert import RevertDecoder
@@ -63,6 +64,7 @@ class Ledger:
             for key in ("Forwarder", "Membership", "CareCoin", "FundingPots", "CareLedger")
         }
         self.forwarder = self.contracts["Forwarder"]
+        self.calldata = {key: Calldata(c) for key, c in self.contracts.items()}
         self.operator: LocalAccount = load_account(manifest.deployer)
         self.store = store
         self.decoder = RevertDecoder(c.abi for c in self.contracts.values())
@@ -143,7 +145,7 @@ class Ledger:
             subject=subject,
             kind=kind,
             to=contract.address,
-            data="0x" + encode_call(contract, fn, *args).hex(),
+            data="0x" + self.calldata[target].encode(fn, *args).hex(),
             gas=gas or GAS_LIMITS.get(fn, 0),
             request_hash=request_hash,
             lane=signer,
@@ -180,7 +182,7 @@ class Ledger:
             subject=subject,
             kind=kind,
             to=self.forwarder.address,
-            data=self.forwarder.encode_abi("execute", args=[request.as_call_arg()]),
+            data=self.forwarding.requests.execute(request),
             gas=request.gas + request.gas // 32 + FORWARDER_OVERHEAD,
             request_hash=request_hash,
             lane=request.from_,

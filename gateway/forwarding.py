@@ -13,11 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eccoo.client.forwarder import ForwardRequest, sign_request
+from eccoo.client.forwarder import ForwardRequest
+from eccoo.gateway.calldata import ForwardRequestSigner
 from eccoo.gateway.revert import RevertDecoder
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction, ForwarderNonce
 from eth_account.signers.local import LocalAccount
+from sqlalchemy import select
 from web3 import Web3
 from web3.contract import Contract
 
@@ -83,6 +85,7 @@ class ForwardSigner:
         self.chain_id = chain_id
         self.decoder = decoder
         self.key_for = key_for
+        self.requests = ForwardRequestSigner(forwarder, chain_id)
 
     def inner_call(self, tx: ChainTransaction) -> dict[str, Any] | None:
         """The target call inside a relayed `execute`, as the forwarder makes it."""
@@ -158,41 +161,41 @@ class ForwardSigner:
         self, queued: Sequence[ChainTransaction], out: Prepared, estimated: dict[str, int]
     ) -> None:
         deadline = int(time.time()) + FORWARD_TTL_SECONDS
-        for tx in queued:
-            if tx.id in out.failed or not needs_forwarding(tx):
-                continue
-            signer = tx.signer
-            assert signer is not None
+        todo = [tx for tx in queued if tx.id not in out.failed and needs_forwarding(tx)]
+        next_nonce = self._stored_nonces({str(tx.signer) for tx in todo})
+        for tx in todo:
+            signer = str(tx.signer)
             account = self.key_for(signer)
             if account is None:
                 out.failed[tx.id] = ("NoSigningKey", None)
                 continue
-            nonce = out.forwarder_nonces.get(signer)
-            if nonce is None:
-                nonce = self._stored_nonce(signer)
-            out.forwarder_nonces[signer] = nonce + 1
+            nonce = next_nonce[signer]
+            next_nonce[signer] = out.forwarder_nonces[signer] = nonce + 1
             gas = estimated.get(tx.id) or tx.gas or UNSIMULATED_GAS
             request = ForwardRequest(
                 signer, tx.to, 0, gas, nonce, deadline, bytes.fromhex(tx.data[2:])
             )
-            signed = sign_request(
-                account, request, chain_id=self.chain_id, forwarder_address=self.forwarder.address
-            )
+            signed = self.requests.sign(account, request)
             out.ready[tx.id] = (
                 self.forwarder.address,
-                self.forwarder.encode_abi("execute", args=[signed.as_call_arg()]),
+                self.requests.execute(signed),
                 gas + gas // 32 + FORWARDER_OVERHEAD,
                 nonce,
             )
 
-    def _stored_nonce(self, signer: str) -> int:
+    def _stored_nonces(self, signers: set[str]) -> dict[str, int]:
+        if not signers:
+            return {}
         with self.store.read() as session:
-            row = session.get(ForwarderNonce, signer)
-            if row is not None:
-                return row.next_nonce
+            rows = session.scalars(
+                select(ForwarderNonce).where(ForwarderNonce.address.in_(signers))
+            ).all()
+            found = {row.address: row.next_nonce for row in rows}
         # Asked once per signer; afterwards the stored sequence is the truth (it runs
         # ahead of the chain while requests are in flight), resynced after a revert.
-        return int(self.forwarder.functions.nonces(signer).call())
+        for signer in signers - found.keys():
+            found[signer] = int(self.forwarder.functions.nonces(signer).call())
+        return found
 
     def resync(self, signer: str) -> None:
         """After a revert the forwarder did not use the nonce: continue from the chain's."""

@@ -570,3 +570,30 @@ def test_member_web_page_signs_in_with_code_and_pkce(
     # A replayed callback (state already used) does not sign anyone in.
     replay = httpx.get(live_gateway.url + back.headers["location"].removeprefix(live_gateway.url))
     assert "Sign-in failed" in replay.text
+
+
+def test_fast_calldata_and_signatures_match_web3(live_gateway: Any) -> None:
+    """The gateway's cached ABI encoding and EIP-712 signing equal web3's, byte for byte."""
+    from eccoo.client.forwarder import ForwardRequest, sign_request
+
+    ledger = live_gateway.services.ledger
+    coin, pots = ledger.contracts["CareCoin"], ledger.contracts["FundingPots"]
+    to = Account.create().address
+    funders = [keccak(text="a"), keccak(text="b")]
+    assert "0x" + ledger.calldata["CareCoin"].encode("transfer", to, 5).hex() == coin.encode_abi(
+        "transfer", args=[to, 5]
+    )
+    assert "0x" + ledger.calldata["FundingPots"].encode(
+        "createPot", to, funders, [4_000, 6_000]
+    ).hex() == pots.encode_abi("createPot", args=[to, funders, [4_000, 6_000]])
+    member = Account.create()
+    data = ledger.calldata["CareCoin"].encode("transfer", to, 5)
+    request = ForwardRequest(member.address, coin.address, 0, 100_000, 3, 2_000_000_000, data)
+    fast = ledger.forwarding.requests.sign(member, request)
+    slow = sign_request(
+        member, request, chain_id=ledger.chain_id, forwarder_address=ledger.forwarder.address
+    )
+    assert fast.signature == slow.signature
+    assert ledger.forwarding.requests.execute(fast) == ledger.forwarder.encode_abi(
+        "execute", args=[fast.as_call_arg()]
+    )

@@ -1,0 +1,208 @@
+"""The relayer pool: relayer keys, their nonce sequences (assigned here, persisted), signing
+and broadcasting. A nonce is taken only in the commit that stores the signed raw bytes, so a
+crash never leaves a gap; after a restart `reconcile` lines the sequences up with the node.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from eccoo.gateway.forwarding import ForwardSigner, Prepared, save_forwarder_nonces
+from eccoo.gateway.store.db import Store
+from eccoo.gateway.store.models import ChainTransaction, RelayerNonce
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import func, select, text
+from web3 import Web3
+
+log = logging.getLogger("eccoo.gateway.tx")
+
+
+@dataclass
+class Signed:
+    """One queued row after the worker's round: relayer, nonce, raw bytes and hash."""
+
+    id: str
+    relayer: str
+    nonce: int
+    raw: str
+    tx_hash: str
+
+
+class RelayerPool:
+    """Only the worker thread calls this: it alone changes relayer nonces and queued rows."""
+
+    def __init__(
+        self, store: Store, w3: Web3, relayers: Sequence[LocalAccount], *, chain_id: int
+    ) -> None:
+        if not relayers:
+            raise ValueError("the transaction manager needs at least one relayer key")
+        self.store = store
+        self.w3 = w3
+        self.accounts = {r.address: r for r in relayers}
+        self.chain_id = chain_id
+        self._senders = ThreadPoolExecutor(len(relayers), thread_name_prefix="eccoo-send")
+
+    def reconcile(self) -> None:
+        """Line the stored nonces up with the node before sending anything."""
+        for address in self.accounts:
+            on_chain = self.w3.eth.get_transaction_count(address, "pending")
+            with self.store.unit() as session:
+                row = session.get(RelayerNonce, address)
+                highest = session.scalar(
+                    select(func.max(ChainTransaction.nonce)).where(
+                        ChainTransaction.relayer == address
+                    )
+                )
+                stored_next = row.next_nonce if row else 0
+                want = max(on_chain, stored_next, (highest + 1) if highest is not None else 0)
+                if row is None:
+                    session.add(RelayerNonce(address=address, next_nonce=want))
+                elif row.next_nonce != want:
+                    log.warning(
+                        "relayer %s: stored next nonce %d, node says %d; using %d",
+                        address,
+                        row.next_nonce,
+                        on_chain,
+                        want,
+                    )
+                    row.next_nonce = want
+        # Signed-but-unsent rows keep their nonce and raw bytes: the next step sends them.
+
+    def sign_queued(
+        self, forwarding: ForwardSigner | None, limit: int = 256
+    ) -> tuple[list[str], list[str]]:
+        """Simulate, take nonces and sign; `(signed ids, refused ids)`.
+
+        Signing happens outside the write lock; the result (signed rows, refusals, relayer
+        and forwarder nonces) is committed in one short unit.
+        """
+        with self.store.read() as session:
+            queued = session.scalars(
+                select(ChainTransaction)
+                .where(ChainTransaction.state == "queued")
+                .order_by(text("transactions.rowid"))
+                .limit(limit)
+            ).all()
+            if not queued:
+                return [], []
+            next_nonce: dict[str, int] = {}
+            for address in self.accounts:
+                stored = session.get(RelayerNonce, address)
+                assert stored is not None, "reconcile() runs before the first round"
+                next_nonce[address] = stored.next_nonce
+            busy = session.scalars(
+                select(ChainTransaction.signer)
+                .where(ChainTransaction.state.in_(("signed", "sent")))
+                .distinct()
+            ).all()
+        prepared = forwarding.prepare(queued, {b for b in busy if b}) if forwarding else Prepared()
+        signed = self._sign(queued, prepared, next_nonce)
+        with self.store.unit() as session:
+            for one in signed:
+                row = session.get(ChainTransaction, one.id)
+                assert row is not None and row.state == "queued"
+                if one.id in prepared.ready:
+                    row.to, row.data, row.gas, row.forward_nonce = prepared.ready[one.id]
+                row.relayer, row.nonce, row.raw, row.tx_hash = (
+                    one.relayer,
+                    one.nonce,
+                    one.raw,
+                    one.tx_hash,
+                )
+                row.state = "signed"
+            for tx_id, (error, args) in prepared.failed.items():
+                row = session.get(ChainTransaction, tx_id)
+                assert row is not None and row.state == "queued"
+                row.state, row.error, row.error_args = "failed", error, args
+            for relayer, value in next_nonce.items():
+                nonce_row = session.get(RelayerNonce, relayer)
+                assert nonce_row is not None
+                nonce_row.next_nonce = value
+            save_forwarder_nonces(session, prepared.forwarder_nonces)
+        return [s.id for s in signed], list(prepared.failed)
+
+    def _sign(
+        self, queued: Sequence[ChainTransaction], prepared: Prepared, next_nonce: dict[str, int]
+    ) -> list[Signed]:
+        gas_price = max(int(self.w3.eth.gas_price) * 2, 1_000_000_000)
+        addresses = sorted(self.accounts)
+        signed: list[Signed] = []
+        for i, tx in enumerate(queued):
+            if tx.id in prepared.failed:
+                continue
+            to, data, gas, _forward_nonce = prepared.ready.get(tx.id, (tx.to, tx.data, tx.gas, 0))
+            # Forward requests of one signer must be mined in nonce order: one relayer.
+            slot = int(tx.lane, 16) if tx.lane else i
+            relayer = addresses[slot % len(addresses)]
+            nonce = next_nonce[relayer]
+            raw = self.accounts[relayer].sign_transaction(
+                {
+                    "to": Web3.to_checksum_address(to),
+                    "data": data,
+                    "value": 0,
+                    "gas": gas,
+                    "gasPrice": gas_price,
+                    "nonce": nonce,
+                    "chainId": self.chain_id,
+                }
+            )
+            next_nonce[relayer] = nonce + 1
+            signed.append(
+                Signed(
+                    tx.id,
+                    relayer,
+                    nonce,
+                    "0x" + bytes(raw.raw_transaction).hex(),
+                    "0x" + bytes(raw.hash).hex(),
+                )
+            )
+        return signed
+
+    def broadcast(self, rows: Sequence[ChainTransaction]) -> list[str]:
+        """Send signed rows: one JSON-RPC batch per relayer, relayers in parallel; the ids
+        the node accepted."""
+        lanes: dict[str, list[ChainTransaction]] = {}
+        for tx in rows:
+            lanes.setdefault(tx.relayer or "", []).append(tx)
+        if len(lanes) == 1:
+            results = [self._send_batch(next(iter(lanes.values())))]
+        else:
+            results = list(self._senders.map(self._send_batch, lanes.values()))
+        return [tx_id for accepted in results for tx_id in accepted]
+
+    def _send_batch(self, rows: list[ChainTransaction]) -> list[str]:
+        """One relayer's raw transactions in nonce order."""
+        replies = self.w3.provider.make_batch_request(  # type: ignore[attr-defined]
+            [("eth_sendRawTransaction", [tx.raw]) for tx in rows]
+        )
+        if not isinstance(replies, list):
+            log.warning("broadcast batch refused: %s", replies.get("error"))
+            return []
+        accepted = []
+        for tx, reply in zip(rows, replies, strict=True):
+            error = reply.get("error")
+            message = str(error.get("message", "")).lower() if isinstance(error, dict) else ""
+            if error is None or _same_bytes_known(message):
+                accepted.append(tx.id)
+            else:
+                log.warning("broadcast of %s refused: %s", tx.id, message)
+                break  # later nonces of this relayer would only wait behind the gap
+        return accepted
+
+    def send_raw(self, raw: str) -> None:
+        try:
+            self.w3.eth.send_raw_transaction(raw)  # type: ignore[arg-type]
+        except ValueError as exc:
+            if not _same_bytes_known(str(exc).lower()):
+                raise
+
+    def close(self) -> None:
+        self._senders.shutdown(wait=False)
+
+
+def _same_bytes_known(message: str) -> bool:
+    # Already in the pool or already mined with this nonce: the same bytes, fine.
+    return "already known" in message or "nonce too low" in message
