@@ -8,8 +8,8 @@ import sys
 from eccoo.settings import REPO_ROOT
 
 BIN = REPO_ROOT / ".venv" / "bin"
-# Packages already type-clean; the rest join as they are cleaned up.
-TYPED = ["eccoo", "node", "client", "graph_sync"]
+# Every package is type-checked.
+TYPED = ["eccoo", "node", "client", "graph_sync", "gateway"]
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess:
