@@ -417,7 +417,7 @@ Signing and JWT targets are met. Both gateway targets are still missed on this s
 2-core machine (four geth validators, Keycloak and the load generator run beside the
 gateway), but the distance shrank: 0.28 → 0.52 of direct throughput, and ack p95 at the
 chain's throughput 3.2 s → 156 ms (p50 1.8 s → 39 ms), at a higher offered load than
-before (the machine was less busy: direct 114/s against 78.6/s in the previous run).
+before (direct reached 114/s in this run, 78.6/s in the previous one).
 
 What changed since the previous run: a submission now does auth, validation and ONE
 durable commit (idempotency record + answer + queued row) and answers 202; it never
@@ -429,20 +429,24 @@ sends each relayer's transactions as one JSON-RPC batch, relayers in parallel. w
 and a hand-rolled EIP-712 digest (0.01 ms; 0.44 ms with the signature), checked byte for
 byte against web3 in the tests. The benchmark now runs the gateway in its own process;
 before, its 32 client threads shared the gateway's interpreter (that is also why JWT
-verifications/s rose from 4.6k to 18.8k: the earlier figure was taken while the
-in-process server still competed for the GIL).
+verifications/s rose from 4.6k to 18.8k, probably: the earlier figure was taken while
+the in-process server and its worker still competed for the GIL).
 
 Where the time goes now (py-spy, wall clock, on a separate profiled run whose figures
 are slower and not reported): the request threads spend ~62 % of their time waiting to
 enter the store's write lock, and well under 5 % doing their own work inside it; the
 worker thread is idle ~37 % of the time and spends ~26 % on EIP-712 signing, ~8 % on
-relayer signing, the rest on store reads and receipts. The bottleneck is the one
+relayer signing, the rest on store reads and receipts. The visible queue is at the one
 in-process write lock, held per request for the whole unit (BEGIN IMMEDIATE ... COMMIT)
 while 40 request threads and the worker contend for the GIL, so the holder is often
-descheduled (a lock convoy). Next steps, in order of expected gain: group commit (one
-writer thread commits the queued submissions of many requests together, each answered
-after the commit that holds it); fewer request threads than anyio's default 40; run the
-worker in its own process (it shares nothing but the database with the request path)."""
+descheduled. A group-commit variant (one writer thread committing the submissions of
+many requests together, each answered after its commit) was tried and measured in a
+separate run on the same code otherwise: ratio 0.47, ack p95 289 ms (p50 80 ms) at
+119/s offered, no better, so it was not kept. That suggests the wait for the lock
+mostly measures the process being starved of CPU (load average above 3 on 2 cores
+before the benchmark starts), not the lock itself. Next steps: fewer request threads
+than anyio's default 40; run the worker in its own process (it shares nothing but the
+database with the request path)."""
 READING = READING_TEXT.splitlines()
 
 
