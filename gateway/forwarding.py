@@ -8,6 +8,7 @@ results are committed in the same unit as the relayer nonce (no forwarder-nonce 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from sqlalchemy import select
 from web3 import Web3
 from web3.contract import Contract
 
+log = logging.getLogger("eccoo.gateway.tx")
 FORWARD_TTL_SECONDS = 900
 # Gas the forwarder itself spends around the inner call (signature check, nonce, event).
 FORWARDER_OVERHEAD = 90_000
@@ -149,8 +151,8 @@ class ForwardSigner:
                         out.failed[tx.id] = self.decoder.decode(data)
                     elif "revert" in json.dumps(error).lower():
                         out.failed[tx.id] = ("Reverted", None)
-                    else:
-                        raise RuntimeError(f"simulation failed: {error}")
+                    else:  # not a refusal: send unsimulated, never stall the queue
+                        log.warning("simulation of %s failed: %s", tx.id, error)
                 elif method == "eth_estimateGas":
                     inner = int(reply["result"], 16)
                     estimated[tx.id] = inner + inner // 5 + 10_000
