@@ -444,9 +444,13 @@ many requests together, each answered after its commit) was tried and measured i
 separate run on the same code otherwise: ratio 0.47, ack p95 289 ms (p50 80 ms) at
 119/s offered, no better, so it was not kept. That suggests the wait for the lock
 mostly measures the process being starved of CPU (load average above 3 on 2 cores
-before the benchmark starts), not the lock itself. Next steps: fewer request threads
-than anyio's default 40; run the worker in its own process (it shares nothing but the
-database with the request path)."""
+before the benchmark starts), not the lock itself. A run with 8 request threads instead
+of anyio's default 40 gave more throughput (0.58x) but slower acknowledgements (p95
+405 ms, p50 264 ms at 111/s: requests wait for a thread instead of for the lock), so
+that was not kept either. Next steps: run the worker in its own process (it shares
+nothing but the database with the request path), or several request processes in
+front of one worker (PostgreSQL instead of SQLite); and measure on a machine where the
+validators do not share the gateway's two cores."""
 READING = READING_TEXT.splitlines()
 
 
