@@ -20,7 +20,7 @@ from eccoo.gateway.deps import (
 )
 from eccoo.gateway.errors import ObjectNotFound
 from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
-from eccoo.gateway.routes.coin import accepted, submit
+from eccoo.gateway.routes.coin import Submission, accepted
 from eccoo.gateway.schemas import (
     AppointmentPublic,
     BookIn,
@@ -89,18 +89,11 @@ def my_appointments(caller: CurrentCaller, ledger: LedgerDep) -> list[Appointmen
 @router.post("", response_model=SubmissionPublic, status_code=202)
 def book(
     body: BookIn,
-    key: IdempotencyKey,
-    request: Request,
     caller: Submitter,
-    services: ServicesDep,
-    ledger: LedgerDep,
+    submission: Submission,
 ) -> object:
-    return submit(
-        services,
-        ledger,
+    return submission.send(
         caller,
-        key,
-        request,
         body,
         kind="book",
         target="CareLedger",
@@ -119,18 +112,11 @@ def book(
 def _act(fn: str, *args: object):  # type: ignore[no-untyped-def]
     def handler(
         appointment: VisibleAppointment,
-        key: IdempotencyKey,
-        request: Request,
         caller: Submitter,
-        services: ServicesDep,
-        ledger: LedgerDep,
+        submission: Submission,
     ) -> object:
-        return submit(
-            services,
-            ledger,
+        return submission.send(
             caller,
-            key,
-            request,
             None,
             kind=fn[:32],
             target="CareLedger",
@@ -195,19 +181,12 @@ def confirm(
 def dispute(
     body: DisputeIn,
     appointment: VisibleAppointment,
-    key: IdempotencyKey,
-    request: Request,
     caller: Submitter,
-    services: ServicesDep,
-    ledger: LedgerDep,
+    submission: Submission,
 ) -> object:
     reason_hash = keccak(text=f"eccoo:dispute:{appointment.id}:{body.reason}")
-    return submit(
-        services,
-        ledger,
+    return submission.send(
         caller,
-        key,
-        request,
         body,
         kind="dispute",
         target="CareLedger",
@@ -225,18 +204,11 @@ def coordinator_submitter(caller: Coordinator, services: ServicesDep) -> Caller:
 def resolve(
     body: ResolveIn,
     appointment: VisibleAppointment,
-    key: IdempotencyKey,
-    request: Request,
     caller: Annotated[Caller, Depends(coordinator_submitter)],
-    services: ServicesDep,
-    ledger: LedgerDep,
+    submission: Submission,
 ) -> object:
-    return submit(
-        services,
-        ledger,
+    return submission.send(
         caller,
-        key,
-        request,
         body,
         kind="resolve",
         target="CareLedger",

@@ -6,7 +6,12 @@ A transfer is a ledger change: it needs an `Idempotency-Key`, is rate limited, a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Annotated
+
+from eccoo.gateway.chain import Ledger
 from eccoo.gateway.deps import (
+    Caller,
     CurrentMember,
     LedgerDep,
     ServicesDep,
@@ -16,8 +21,9 @@ from eccoo.gateway.deps import (
 from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
 from eccoo.gateway.routes.transactions import transaction_public
 from eccoo.gateway.schemas import BalancePublic, SubmissionPublic, TransferIn
+from eccoo.gateway.services import Services
 from eccoo.gateway.store.models import ChainTransaction
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 router = APIRouter(tags=["coin"])
@@ -30,38 +36,55 @@ def my_balance(member: CurrentMember, ledger: LedgerDep) -> BalancePublic:
     )
 
 
-def submit(
-    services: ServicesDep,
-    ledger: LedgerDep,
-    caller: Submitter,
-    key: str,
-    request: Request,
-    body: object,
-    *,
-    kind: str,
-    target: str,
-    fn: str,
-    args: tuple[object, ...],
-) -> object:
-    """The common path of every member-signed ledger POST (idempotent, 202)."""
-    fingerprint = request_hash(request.url.path, body)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class LedgerSubmission:
+    """What every member-signed ledger POST needs besides its caller and its body."""
 
-    def enqueue(session: Session) -> tuple[int, dict[str, object]]:
-        tx = ledger.queue(
-            session,
-            custodial_signer(caller),
-            subject=caller.member.subject,
-            kind=kind,
-            target=target,
-            fn=fn,
-            args=args,
-            request_hash=f"{caller.member.subject}:{key}",
+    services: Services
+    ledger: Ledger
+    key: str
+    request: Request
+
+    def send(
+        self,
+        caller: Caller,
+        body: object,
+        *,
+        kind: str,
+        target: str,
+        fn: str,
+        args: tuple[object, ...],
+    ) -> object:
+        """The common path of every member-signed ledger POST (idempotent, 202)."""
+        fingerprint = request_hash(self.request.url.path, body)  # type: ignore[arg-type]
+        ledger, key = self.ledger, self.key
+
+        def enqueue(session: Session) -> tuple[int, dict[str, object]]:
+            tx = ledger.queue(
+                session,
+                custodial_signer(caller),
+                subject=caller.member.subject,
+                kind=kind,
+                target=target,
+                fn=fn,
+                args=args,
+                request_hash=f"{caller.member.subject}:{key}",
+            )
+            return 202, accepted(tx)
+
+        return submit_once(
+            self.services.store, caller.member.subject, key, fingerprint, enqueue, ledger.tm.wake
         )
-        return 202, accepted(tx)
 
-    return submit_once(
-        services.store, caller.member.subject, key, fingerprint, enqueue, ledger.tm.wake
-    )
+
+def ledger_submission(
+    key: IdempotencyKey, request: Request, services: ServicesDep, ledger: LedgerDep
+) -> LedgerSubmission:
+    return LedgerSubmission(services, ledger, key, request)
+
+
+# Declared after the caller in each route, so authentication still answers first.
+Submission = Annotated[LedgerSubmission, Depends(ledger_submission)]
 
 
 def accepted(tx: ChainTransaction) -> dict[str, object]:
@@ -72,18 +95,11 @@ def accepted(tx: ChainTransaction) -> dict[str, object]:
 @router.post("/transfers", response_model=SubmissionPublic, status_code=202)
 def transfer(
     body: TransferIn,
-    key: IdempotencyKey,
-    request: Request,
     caller: Submitter,
-    services: ServicesDep,
-    ledger: LedgerDep,
+    submission: Submission,
 ) -> object:
-    return submit(
-        services,
-        ledger,
+    return submission.send(
         caller,
-        key,
-        request,
         body,
         kind="transfer",
         target="CareCoin",

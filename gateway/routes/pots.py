@@ -9,7 +9,7 @@ from typing import Annotated
 from eccoo.gateway.deps import CurrentCaller, LedgerDep, ServicesDep, custodial_signer
 from eccoo.gateway.errors import ObjectNotFound
 from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
-from eccoo.gateway.routes.coin import accepted, submit
+from eccoo.gateway.routes.coin import Submission, accepted
 from eccoo.gateway.routes.treasury import TreasurySubmitter
 from eccoo.gateway.schemas import (
     DepositIn,
@@ -57,20 +57,13 @@ def statement(found: Annotated[PotStatement, Depends(pot_statement_for)]) -> Pot
 @router.post("", response_model=SubmissionPublic, status_code=202)
 def create_pot(
     body: PotIn,
-    key: IdempotencyKey,
-    request: Request,
     caller: TreasurySubmitter,
-    services: ServicesDep,
-    ledger: LedgerDep,
+    submission: Submission,
 ) -> object:
     ids = [bytes.fromhex(f.funder_id[2:]) for f in body.funders]
     shares = [f.share_bps for f in body.funders]
-    return submit(
-        services,
-        ledger,
+    return submission.send(
         caller,
-        key,
-        request,
         body,
         kind="create_pot",
         target="FundingPots",

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from eccoo.gateway.deps import Caller, LedgerDep, RequireHat, ServicesDep, submission_allowed
-from eccoo.gateway.idempotency import IdempotencyKey
-from eccoo.gateway.routes.coin import submit
+from eccoo.client.reconcile import reference_hash
+from eccoo.gateway.deps import Caller, RequireHat, ServicesDep, submission_allowed
+from eccoo.gateway.routes.coin import Submission
 from eccoo.gateway.schemas import BurnIn, MintIn, SubmissionPublic
-from eth_utils import keccak
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
 router = APIRouter(tags=["treasury"], prefix="/treasury")
 
@@ -27,51 +26,33 @@ def treasurer_submitter(
 TreasurySubmitter = Annotated[Caller, Depends(treasurer_submitter)]
 
 
-def ref_hash(ref: str) -> bytes:
-    return keccak(text=f"eccoo:ref:{ref}")
-
-
 @router.post("/mint", response_model=SubmissionPublic, status_code=202)
 def mint(
     body: MintIn,
-    key: IdempotencyKey,
-    request: Request,
     caller: TreasurySubmitter,
-    services: ServicesDep,
-    ledger: LedgerDep,
+    submission: Submission,
 ) -> object:
-    return submit(
-        services,
-        ledger,
+    return submission.send(
         caller,
-        key,
-        request,
         body,
         kind="mint",
         target="CareCoin",
         fn="mint",
-        args=(body.to, body.amount, ref_hash(body.bank_ref)),
+        args=(body.to, body.amount, reference_hash(body.bank_ref)),
     )
 
 
 @router.post("/burn", response_model=SubmissionPublic, status_code=202)
 def burn(
     body: BurnIn,
-    key: IdempotencyKey,
-    request: Request,
     caller: TreasurySubmitter,
-    services: ServicesDep,
-    ledger: LedgerDep,
+    submission: Submission,
 ) -> object:
-    return submit(
-        services,
-        ledger,
+    return submission.send(
         caller,
-        key,
-        request,
         body,
         kind="burn",
         target="CareCoin",
         fn="burn",
-        args=(body.from_, body.amount, ref_hash(body.payout_ref)),
+        args=(body.from_, body.amount, reference_hash(body.payout_ref)),
     )
