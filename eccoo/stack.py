@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eccoo.services.keycloak import KeycloakService, KeycloakSettings
 from eccoo.services.neo4j import Neo4jService, Neo4jSettings
-from eccoo.services.process import ManagedProcess, port_answers
+from eccoo.services.process import ManagedProcess
 from eccoo.settings import EccooSettings
 
 
@@ -172,8 +172,8 @@ class Stack:
                 str(port),
             ]
         )
-        proc.wait_ready(lambda: port_answers(port), timeout=60, what="gateway")
-        return {"url": f"http://127.0.0.1:{port}"}
+        proc.wait_ready(self._gateway_answers, timeout=60, what="gateway")
+        return {"url": self._gateway_url}
 
     # -- down and status ---------------------------------------------------------------
 
@@ -223,20 +223,24 @@ class Stack:
         entry["healthy"] = proc.running() and not entry.get("last_error")
         return entry
 
-    def _gateway_status(self) -> dict[str, Any]:
+    @property
+    def _gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.gateway_port}"
+
+    def _gateway_answers(self) -> bool:
+        """Health as the gateway reports it (`/healthz`), for start-up and status alike."""
         import httpx
 
+        try:
+            return httpx.get(f"{self._gateway_url}/healthz", timeout=3.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def _gateway_status(self) -> dict[str, Any]:
         proc = self._component_process("gateway")
-        url = f"http://127.0.0.1:{self.settings.gateway_port}"
-        healthy = False
-        if proc.running():
-            try:
-                healthy = httpx.get(f"{url}/healthz", timeout=3.0).status_code == 200
-            except httpx.HTTPError:
-                healthy = False
         return {
-            "url": url,
+            "url": self._gateway_url,
             "running": proc.running(),
-            "healthy": healthy,
+            "healthy": proc.running() and self._gateway_answers(),
             "log": str(proc.log_file),
         }
