@@ -11,6 +11,7 @@ import os
 import secrets
 import threading
 from pathlib import Path
+from typing import Any
 
 from coincurve import PrivateKey
 from eccoo.node.errors import KeystoreError
@@ -44,12 +45,25 @@ def create_account(keystore: Path, password_file: Path, name: str = "") -> Accou
     """A new random account, encrypted into `keystore` under a generated password."""
     account = Account.create()
     password = secrets.token_urlsafe(32)
-    encrypted = Account.encrypt(account.key, password, kdf="scrypt", iterations=LIGHT_SCRYPT_N)
+    encrypted = geth_keystore(
+        Account.encrypt(account.key, password, kdf="scrypt", iterations=LIGHT_SCRYPT_N)
+    )
     write_secret(password_file, password)
     write_secret(keystore, json.dumps(encrypted))
     return AccountRef(
         name=name, address=account.address, keystore=keystore, password_file=password_file
     )
+
+
+def geth_keystore(encrypted: dict[str, Any]) -> dict[str, Any]:
+    """The keystore with its AES-CTR IV written as the full 16 bytes.
+
+    eth-keyfile draws the IV as an integer and writes it without leading zero bytes
+    (1 key in 256); it means the same counter, but geth panics on an IV shorter than 16
+    bytes ("bad IV length") and the node cannot unlock its signer."""
+    params = encrypted["crypto"]["cipherparams"]
+    params["iv"] = params["iv"].rjust(32, "0")
+    return encrypted
 
 
 def _read(path: Path, what: str) -> str:
