@@ -6,12 +6,14 @@ come from the identity provider alone. Each decision is written to the audit tra
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from eccoo.gateway.deps import Coordinator, CurrentCaller, ServicesDep
 from eccoo.gateway.errors import ObjectNotFound, StateConflict
 from eccoo.gateway.onboarding import grant_hat, register_on_chain
 from eccoo.gateway.schemas import HatRequestIn, HatRequestPublic, MemberPublic
 from eccoo.gateway.store.models import AuditEntry, HatRequest, Member
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from sqlalchemy import select
 
 router = APIRouter(tags=["hats"])
@@ -86,13 +88,21 @@ def _decide(
     return public
 
 
+# A row id: SQLite integers are 64-bit signed; a larger id is bad input (422), not a 500.
+HatRequestId = Annotated[int, Path(gt=0, lt=2**63)]
+
+
 @router.post("/hats/requests/{request_id}/approve", response_model=HatRequestPublic)
-def approve_hat(request_id: int, caller: Coordinator, services: ServicesDep) -> HatRequestPublic:
+def approve_hat(
+    request_id: HatRequestId, caller: Coordinator, services: ServicesDep
+) -> HatRequestPublic:
     return _decide(request_id, "approved", caller, services)
 
 
 @router.post("/hats/requests/{request_id}/decline", response_model=HatRequestPublic)
-def decline_hat(request_id: int, caller: Coordinator, services: ServicesDep) -> HatRequestPublic:
+def decline_hat(
+    request_id: HatRequestId, caller: Coordinator, services: ServicesDep
+) -> HatRequestPublic:
     return _decide(request_id, "declined", caller, services)
 
 
