@@ -165,9 +165,13 @@ class ForwardSigner:
         deadline = int(time.time()) + FORWARD_TTL_SECONDS
         todo = [tx for tx in queued if tx.id not in out.failed and needs_forwarding(tx)]
         next_nonce = self._stored_nonces({str(tx.signer) for tx in todo})
+        # Each signer's key is opened once per round and dropped with the round.
+        keys: dict[str, LocalAccount | None] = {}
         for tx in todo:
             signer = str(tx.signer)
-            account = self.key_for(signer)
+            if signer not in keys:
+                keys[signer] = self.key_for(signer)
+            account = keys[signer]
             if account is None:
                 out.failed[tx.id] = ("NoSigningKey", None)
                 continue

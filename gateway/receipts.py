@@ -12,7 +12,7 @@ from eccoo.gateway.relayers import RelayerPool
 from eccoo.gateway.revert import RevertDecoder
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction
-from sqlalchemy import select
+from sqlalchemy import select, update
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
@@ -39,13 +39,30 @@ class ReceiptFollower:
         self.resubmit_after = resubmit_after_seconds
         self.decoder = decoder
         self._scanned: int | None = None  # the last block whose receipts were matched
+        # How often a round without a new block still looks for dropped transactions.
+        self.drop_check_seconds = min(5.0, resubmit_after_seconds / 2)
+        self._next_drop_check = 0.0
 
     def follow(self) -> list[str]:
-        """Match new blocks' receipts against sent transactions; the ids that changed."""
+        """Match new blocks' receipts against sent transactions; the ids that changed.
+
+        States move only with a new block, so a round without one is a single
+        `eth_blockNumber`, except every few seconds, when dropped transactions are looked for.
+        """
         head = int(self.w3.eth.block_number)
+        now = time.monotonic()
+        if head == self._scanned and now < self._next_drop_check:
+            return []
+        self._next_drop_check = now + self.drop_check_seconds
         with self.store.read() as session:
-            rows = session.scalars(
-                select(ChainTransaction).where(ChainTransaction.state.in_(("sent", "mined")))
+            rows = session.execute(
+                select(
+                    ChainTransaction.id,
+                    ChainTransaction.tx_hash,
+                    ChainTransaction.state,
+                    ChainTransaction.block_number,
+                    ChainTransaction.sent_at,
+                ).where(ChainTransaction.state.in_(("sent", "mined")))
             ).all()
         if not rows:
             self._scanned = head
@@ -53,34 +70,61 @@ class ReceiptFollower:
         sent = {r.tx_hash: r for r in rows if r.state == "sent"}
         found = self._receipts(sent, head) if sent else {}
         self._scanned = head
-        changed: list[str] = []
-        with self.store.unit() as session:
-            for tx in rows:
-                block, status = found.get(tx.tx_hash or "", (tx.block_number, 1))
-                if block is None:
-                    continue
-                if status == 0:
-                    state = "reverted"
-                elif head - block + 1 >= self.confirmations:
-                    state = "confirmed"
-                else:
-                    state = "mined"
-                if state == tx.state and block == tx.block_number:
-                    continue
-                row = session.get(ChainTransaction, tx.id)
-                assert row is not None
-                row.state, row.block_number = state, block
-                if state == "reverted":
-                    row.error, row.error_args = self.decoder.explain_failed(self.w3, tx, block)
-                changed.append(tx.id)
-        for tx in sent.values():
-            if tx.tx_hash not in found and self._maybe_resubmit(tx):
-                changed.append(tx.id)
+        changes: list[dict[str, object]] = []
+        reverted: list[tuple[str, int]] = []
+        for tx in rows:
+            block, status = found.get(tx.tx_hash or "", (tx.block_number, 1))
+            if block is None:
+                continue
+            if status == 0:
+                state = "reverted"
+            elif head - block + 1 >= self.confirmations:
+                state = "confirmed"
+            else:
+                state = "mined"
+            if state == tx.state and block == tx.block_number:
+                continue
+            if state == "reverted":
+                reverted.append((tx.id, block))
+            changes.append({"id": tx.id, "state": state, "block_number": block})
+        explained = self._explain(reverted)
+        if changes:
+            stamp = time.time()
+            for change in changes:
+                change["updated_at"] = stamp
+                change["error"], change["error_args"] = explained.get(
+                    str(change["id"]), (None, None)
+                )
+            with self.store.unit() as session:
+                session.execute(update(ChainTransaction), changes)
+        changed = [str(c["id"]) for c in changes]
+        overdue = time.time() - self.resubmit_after
+        for row in sent.values():
+            if row.tx_hash in found or (row.sent_at is not None and row.sent_at > overdue):
+                continue
+            if self._maybe_resubmit(row.id):
+                changed.append(row.id)
         return changed
 
-    def _receipts(
-        self, sent: dict[str | None, ChainTransaction], head: int
-    ) -> dict[str, tuple[int, int]]:
+    def _explain(self, reverted: list[tuple[str, int]]) -> dict[str, tuple[str, str | None]]:
+        """The decoded custom error of each reverted transaction (re-simulated)."""
+        if not reverted:
+            return {}
+        with self.store.read() as session:
+            rows = {
+                row.id: row
+                for row in session.scalars(
+                    select(ChainTransaction).where(
+                        ChainTransaction.id.in_([tx_id for tx_id, _ in reverted])
+                    )
+                ).all()
+            }
+        return {
+            tx_id: self.decoder.explain_failed(self.w3, rows[tx_id], block)
+            for tx_id, block in reverted
+        }
+
+    def _receipts(self, sent: dict[str | None, Any], head: int) -> dict[str, tuple[int, int]]:
         """tx hash -> (block, status) for the sent transactions mined since the last round."""
         found: dict[str, tuple[int, int]] = {}
         if self._scanned is None:  # first round after a start: ask per transaction
@@ -107,9 +151,13 @@ class ReceiptFollower:
             for r in reply.get("result") or []
         ]
 
-    def _maybe_resubmit(self, tx: ChainTransaction) -> bool:
+    def _maybe_resubmit(self, tx_id: str) -> bool:
         """A sent transaction the node no longer knows goes out again, same bytes; True if
         it can never be mined (its nonce was consumed) and is now `failed`."""
+        with self.store.read() as session:
+            tx = session.get(ChainTransaction, tx_id)
+        if tx is None or tx.state != "sent":
+            return False
         if tx.sent_at is not None and time.time() - tx.sent_at < self.resubmit_after:
             return False
         try:

@@ -6,18 +6,21 @@ crash never leaves a gap; after a restart `reconcile` lines the sequences up wit
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from eccoo.gateway.forwarding import ForwardSigner, Prepared, save_forwarder_nonces
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction, RelayerNonce
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from web3 import Web3
 
 log = logging.getLogger("eccoo.gateway.tx")
+GAS_PRICE_SECONDS = 5.0
 
 
 @dataclass
@@ -44,6 +47,7 @@ class RelayerPool:
         self.accounts = {r.address: r for r in relayers}
         self.chain_id = chain_id
         self._senders = ThreadPoolExecutor(len(relayers), thread_name_prefix="eccoo-send")
+        self._gas_price_value, self._gas_price_until = 0, float("-inf")
 
     def reconcile(self) -> None:
         """Line the stored nonces up with the node before sending anything."""
@@ -100,23 +104,38 @@ class RelayerPool:
             ).all()
         prepared = forwarding.prepare(queued, {b for b in busy if b}) if forwarding else Prepared()
         signed = self._sign(queued, prepared, next_nonce)
-        with self.store.unit() as session:
-            for one in signed:
-                row = session.get(ChainTransaction, one.id)
-                assert row is not None and row.state == "queued"
-                if one.id in prepared.ready:
-                    row.to, row.data, row.gas, row.forward_nonce = prepared.ready[one.id]
-                row.relayer, row.nonce, row.raw, row.tx_hash = (
-                    one.relayer,
-                    one.nonce,
-                    one.raw,
-                    one.tx_hash,
+        now = time.time()
+        changes: list[dict[str, object]] = []
+        for one in signed:
+            change: dict[str, object] = {
+                "id": one.id,
+                "relayer": one.relayer,
+                "nonce": one.nonce,
+                "raw": one.raw,
+                "tx_hash": one.tx_hash,
+                "state": "signed",
+                "updated_at": now,
+            }
+            if one.id in prepared.ready:
+                change["to"], change["data"], change["gas"], change["forward_nonce"] = (
+                    prepared.ready[one.id]
                 )
-                row.state = "signed"
-            for tx_id, (error, args) in prepared.failed.items():
-                row = session.get(ChainTransaction, tx_id)
-                assert row is not None and row.state == "queued"
-                row.state, row.error, row.error_args = "failed", error, args
+            changes.append(change)
+        for tx_id, (error, args) in prepared.failed.items():
+            changes.append(
+                {
+                    "id": tx_id,
+                    "state": "failed",
+                    "error": error,
+                    "error_args": args,
+                    "updated_at": now,
+                }
+            )
+        with self.store.unit() as session:
+            # Only this thread moves rows out of `queued`, so they are still queued here.
+            # Bulk UPDATE by primary key, grouped by the columns each row sets.
+            for group in _by_columns(changes):
+                session.execute(update(ChainTransaction), group)
             for relayer, value in next_nonce.items():
                 nonce_row = session.get(RelayerNonce, relayer)
                 assert nonce_row is not None
@@ -127,7 +146,7 @@ class RelayerPool:
     def _sign(
         self, queued: Sequence[ChainTransaction], prepared: Prepared, next_nonce: dict[str, int]
     ) -> list[Signed]:
-        gas_price = max(int(self.w3.eth.gas_price) * 2, 1_000_000_000)
+        gas_price = self._gas_price()
         addresses = sorted(self.accounts)
         signed: list[Signed] = []
         for i, tx in enumerate(queued):
@@ -161,10 +180,18 @@ class RelayerPool:
             )
         return signed
 
-    def broadcast(self, rows: Sequence[ChainTransaction]) -> list[str]:
+    def _gas_price(self) -> int:
+        """Twice the node's suggestion (at least 1 gwei), asked at most every few seconds."""
+        now = time.monotonic()
+        if now >= self._gas_price_until:
+            self._gas_price_value = max(int(self.w3.eth.gas_price) * 2, 1_000_000_000)
+            self._gas_price_until = now + GAS_PRICE_SECONDS
+        return self._gas_price_value
+
+    def broadcast(self, rows: Sequence[Any]) -> list[str]:
         """Send signed rows: one JSON-RPC batch per relayer, relayers in parallel; the ids
         the node accepted."""
-        lanes: dict[str, list[ChainTransaction]] = {}
+        lanes: dict[str, list[Any]] = {}
         for tx in rows:
             lanes.setdefault(tx.relayer or "", []).append(tx)
         if len(lanes) == 1:
@@ -173,7 +200,7 @@ class RelayerPool:
             results = list(self._senders.map(self._send_batch, lanes.values()))
         return [tx_id for accepted in results for tx_id in accepted]
 
-    def _send_batch(self, rows: list[ChainTransaction]) -> list[str]:
+    def _send_batch(self, rows: list[Any]) -> list[str]:
         """One relayer's raw transactions in nonce order."""
         replies = self.w3.provider.make_batch_request(  # type: ignore[attr-defined]
             [("eth_sendRawTransaction", [tx.raw]) for tx in rows]
@@ -201,6 +228,14 @@ class RelayerPool:
 
     def close(self) -> None:
         self._senders.shutdown(wait=False)
+
+
+def _by_columns(changes: list[dict[str, object]]) -> list[list[dict[str, object]]]:
+    """Rows that set the same columns, together (one executemany each)."""
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for change in changes:
+        groups.setdefault(tuple(sorted(change)), []).append(change)
+    return list(groups.values())
 
 
 def _same_bytes_known(message: str) -> bool:
