@@ -45,14 +45,13 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
         built = services or Services.build(settings)
         app.state.services = built
         try:
-            if built.ledger is not None:
-                built.ledger.start()
+            built.start()
             yield
         finally:
-            if built.ledger is not None:
-                built.ledger.stop()
             if services is None:
                 built.close()
+            elif built.worker is not None:
+                built.worker.stop()
 
     app = FastAPI(
         title="eccoo gateway",
@@ -83,8 +82,11 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
         return JSONResponse(body, status_code=422)
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz(request: Request) -> JSONResponse:
+        worker = request.app.state.services.worker
+        if worker is not None and not worker.alive:
+            return JSONResponse({"status": "down", "worker": "stopped"}, status_code=503)
+        return JSONResponse({"status": "ok", "worker": "running" if worker else "none"})
 
     routers = (
         me.router,

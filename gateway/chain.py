@@ -51,6 +51,7 @@ class Ledger:
         settings: GatewaySettings,
         store: Store,
         on_change: Callable[[ChainTransaction], None] | None = None,
+        wake_event: Any = None,
     ) -> None:
         if settings.network_dir is None:
             raise Unavailable("no network folder is configured")
@@ -86,12 +87,16 @@ class Ledger:
             decoder=self.decoder,
             on_change=self._changed,
             forwarding=self.forwarding,
+            wake_event=wake_event,
         )
+        # What a request calls after queueing: the API points it at its worker process.
+        self.wake: Callable[[], None] = self.tm.wake
 
     def _operator_key(self, address: str) -> LocalAccount | None:
         return self.operator if address == self.operator.address else None
 
     def start(self) -> None:
+        """Run the transaction manager here (in the worker process; see `worker`)."""
         self.tm.start()
 
     def stop(self) -> None:
@@ -129,7 +134,7 @@ class Ledger:
         request_hash: str,
         gas: int | None = None,
     ) -> ChainTransaction:
-        """Add `target.fn(*args)` by `signer` to the caller's unit of work (then `tm.wake()`).
+        """Add `target.fn(*args)` by `signer` to the caller's unit of work (then `wake()`).
 
         No chain access: the worker simulates, signs and relays it. Gas is the fixed limit
         for `fn` (or `gas`); a function without one is estimated by the worker. A request
@@ -160,7 +165,7 @@ class Ledger:
             tx = self.queue(session, signer, **action)
             created = tx in session.new
             tx_id = tx.id
-        self.tm.wake()
+        self.wake()
         return Submitted(tx_id, created=created)
 
     def forward_signed(
@@ -193,7 +198,7 @@ class Ledger:
         return tx
 
     def transactions_of(self, subject: str, limit: int = 50) -> list[ChainTransaction]:
-        with self.store.unit() as session:
+        with self.store.read() as session:
             return list(
                 session.scalars(
                     select(ChainTransaction)

@@ -6,7 +6,6 @@ Routes reach them through `deps.get_services`; nothing here reads the environmen
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +16,7 @@ from eccoo.gateway.limits import RateLimiter
 from eccoo.gateway.security import TokenValidator
 from eccoo.gateway.settings import GatewaySettings
 from eccoo.gateway.store.db import Store
-from eccoo.gateway.store.models import ChainTransaction, Member
-from eth_account.signers.local import LocalAccount
-from sqlalchemy import select
+from eccoo.gateway.worker import WorkerProcess
 
 
 @dataclass
@@ -31,6 +28,7 @@ class Services:
     salt: bytes = field(repr=False)
     limiter: RateLimiter
     ledger: Ledger | None = None  # None when no network folder is configured
+    worker: WorkerProcess | None = None  # the transaction worker, with the ledger
     events: EventBroker = field(default_factory=lambda: EventBroker())
     graph: Any = None  # eccoo.graph_sync.queries.GraphQueries when Neo4j is configured
     notes: Any = None  # eccoo.gateway.notes.CareNotes when Neo4j is configured
@@ -43,11 +41,13 @@ class Services:
         store = Store(settings.database_file)
         events = EventBroker()
         custody = KeyCustody(master)
-        ledger = None
+        ledger = worker = None
         if settings.network_dir is not None:
             ledger = Ledger(settings, store)
-            ledger.listen(lambda tx: _on_transaction(store, events, tx))
-            ledger.key_for = _custodial_keys(store, custody, ledger.key_for)
+            worker = WorkerProcess(
+                settings, lambda change: events.publish(change["subject"], change["event"])
+            )
+            ledger.wake = worker.wake
         driver = graph = notes = None
         if settings.neo4j_url:
             from eccoo.gateway.notes import CareNotes
@@ -71,50 +71,20 @@ class Services:
             salt=hashlib.sha256(b"eccoo member id" + master).digest(),
             limiter=RateLimiter(settings.submissions_per_minute),
             ledger=ledger,
+            worker=worker,
             events=events,
             graph=graph,
             notes=notes,
             driver=driver,
         )
 
+    def start(self) -> None:
+        if self.worker is not None:
+            self.worker.start()
+
     def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
         self.store.close()
         if self.driver is not None:
             self.driver.close()
-
-
-def _custodial_keys(
-    store: Store, custody: KeyCustody, fallback: Callable[[str], LocalAccount | None]
-) -> Callable[[str], LocalAccount | None]:
-    """The worker's key look-up: a custodial member's key, opened for one signature."""
-
-    def key_for(address: str) -> LocalAccount | None:
-        with store.read() as session:
-            member = session.scalars(
-                select(Member).where(Member.address == address, Member.wallet_kind == "custodial")
-            ).first()
-        if member is None:
-            return fallback(address)
-        return custody.open(member.subject, member.key_ciphertext, member.key_nonce)
-
-    return key_for
-
-
-def _on_transaction(store: Store, events: EventBroker, tx: ChainTransaction) -> None:
-    """Follow-ups of a transaction's new state: membership bookkeeping and member events."""
-    if tx.kind == "register" and tx.state == "confirmed":
-        with store.unit() as session:
-            member = session.get(Member, tx.subject)
-            if member is not None:
-                member.membership = "registered"
-    events.publish(
-        tx.subject,
-        {
-            "type": "transaction",
-            "id": tx.id,
-            "kind": tx.kind,
-            "state": tx.state,
-            "tx_hash": tx.tx_hash,
-            "error": tx.error,
-        },
-    )

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from eccoo.gateway.forwarding import ForwardSigner
 from eccoo.gateway.receipts import ReceiptFollower
@@ -22,7 +23,7 @@ from eccoo.gateway.revert import RevertDecoder
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from web3 import Web3
 
@@ -51,10 +52,12 @@ class TransactionManager:
         chain_id: int,
         confirmations: int = 2,
         poll_seconds: float = 0.5,
+        round_seconds: float = 0.05,
         resubmit_after_seconds: float = 30.0,
         decoder: RevertDecoder | None = None,
         on_change: Callable[[ChainTransaction], None] | None = None,
         forwarding: ForwardSigner | None = None,
+        wake_event: Any = None,
     ) -> None:
         self.store = store
         self.pool = RelayerPool(store, w3, relayers, chain_id=chain_id)
@@ -68,10 +71,12 @@ class TransactionManager:
             decoder=decoder or RevertDecoder([]),
         )
         self.poll_seconds = poll_seconds
+        self.round_seconds = round_seconds
         self.on_change = on_change
         self.forwarding = forwarding
         self._stop = threading.Event()
-        self._wake = threading.Event()
+        # Set by whoever queued work; a multiprocessing.Event when the API is another process.
+        self._wake: Any = wake_event if wake_event is not None else threading.Event()
         self._thread: threading.Thread | None = None
         # Test hook for the crash drill: called after a commit of signed rows, before sending.
         self.after_sign: Callable[[list[str]], None] | None = None
@@ -169,12 +174,16 @@ class TransactionManager:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the round: a wake-up during it starts the next one
             try:
                 self.step()
             except Exception:
                 log.exception("transaction manager step failed; retrying")
+            # Rounds are at least `round_seconds` apart while work keeps arriving, so a
+            # burst of requests is signed, committed and sent in a few batches, not one each.
+            if self._stop.wait(self.round_seconds):
+                break
             self._wake.wait(self.poll_seconds)
-            self._wake.clear()
 
     def step(self) -> None:
         """One round: sign what is queued, broadcast what is signed, follow what is sent."""
@@ -183,19 +192,23 @@ class TransactionManager:
         if signed and self.after_sign is not None:
             self.after_sign(signed)
         with self.store.read() as session:
-            waiting = session.scalars(
-                select(ChainTransaction)
+            waiting = session.execute(
+                select(ChainTransaction.id, ChainTransaction.relayer, ChainTransaction.raw)
                 .where(ChainTransaction.state == "signed")
                 .order_by(ChainTransaction.relayer, ChainTransaction.nonce)
             ).all()
         if waiting:
             sent = self.pool.broadcast(waiting)
             now = time.time()
-            with self.store.unit() as session:
-                for tx_id in sent:
-                    row = session.get(ChainTransaction, tx_id)
-                    assert row is not None
-                    row.state, row.sent_at = "sent", now
+            if sent:
+                with self.store.unit() as session:
+                    session.execute(
+                        update(ChainTransaction),
+                        [
+                            {"id": i, "state": "sent", "sent_at": now, "updated_at": now}
+                            for i in sent
+                        ],
+                    )
             self._changed(sent)
         self._changed(self.receipts.follow())
 

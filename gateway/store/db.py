@@ -1,11 +1,13 @@
 """Open the gateway's SQLite database in WAL mode, with foreign keys and a busy timeout.
 
-One file, one writer at a time, crash-safe commits: enough for one gateway process.
-Never open it from two gateways at once (the transaction manager assumes one sender).
+One file, one writer at a time, crash-safe commits. Two processes share it: the API and
+its transaction worker. Never open it from two gateways at once (one worker, one sender).
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,15 +59,27 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write_lock = threading.RLock()
+        self._lock_file = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self._depth = 0
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error.
 
-        Writers queue on an in-process lock (one gateway process owns the file), so they
-        never spin in SQLite's busy handler."""
-        with self._write_lock, self._sessions() as session, session.begin():
-            yield session
+        Writers queue on an in-process lock, then on a lock file shared with the other
+        process, so they are woken the moment the holder commits instead of sleeping in
+        SQLite's busy handler."""
+        with self._write_lock:
+            self._depth += 1
+            try:
+                if self._depth == 1:
+                    fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+                with self._sessions() as session, session.begin():
+                    yield session
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -76,3 +90,4 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
         self.read_engine.dispose()
+        os.close(self._lock_file)

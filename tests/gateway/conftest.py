@@ -75,9 +75,7 @@ def serve(settings: GatewaySettings) -> Iterator[LiveGateway]:
         thread.join(timeout=10)
         server.force_exit = True  # open event streams would hold a graceful shutdown
         thread.join(timeout=10)
-        if services.ledger is not None:
-            services.ledger.stop()
-        services.close()
+        services.close()  # stops the transaction worker too
 
 
 @pytest.fixture(scope="module")
