@@ -2,6 +2,9 @@
 
 Handlers never check a hat with an `if`: they declare `CurrentMember` or
 `RequireHat("coordinator")`, and object-level checks live in `load_*_for` dependencies.
+The ones here are `async` and touch only memory and the local database, never the chain,
+so a request does not hop to a worker thread for each of them (a token whose keys must
+first be fetched from the provider is validated in a thread).
 """
 
 from __future__ import annotations
@@ -16,27 +19,31 @@ from eccoo.gateway.security import Principal
 from eccoo.gateway.services import Services
 from eccoo.gateway.store.models import Member
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def bearer_principal(request: Request, services: ServicesDep) -> Principal:
+async def bearer_principal(request: Request, services: ServicesDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("a bearer access token is required")
-    return services.validator.validate(token.strip())
+    validator = services.validator
+    if validator.needs_keys(token.strip()):  # a network call: not on the event loop
+        return await run_in_threadpool(validator.validate, token.strip())
+    return validator.validate(token.strip())
 
 
 CurrentPrincipal = Annotated[Principal, Depends(bearer_principal)]
 
 
-def current_member(principal: CurrentPrincipal, services: ServicesDep) -> Member:
+async def current_member(principal: CurrentPrincipal, services: ServicesDep) -> Member:
     member = members.get_or_create(services.store, services.custody, principal, services.salt)
     return members.onboard(services, member, principal)
 
@@ -56,7 +63,7 @@ class Caller:
         return hat in self.hats
 
 
-def current_caller(
+async def current_caller(
     principal: CurrentPrincipal, member: CurrentMember, services: ServicesDep
 ) -> Caller:
     return Caller(principal, member, members.effective_hats(services.store, principal))
@@ -71,7 +78,7 @@ class RequireHat:
     def __init__(self, *hats: str) -> None:
         self.hats = frozenset(hats)
 
-    def __call__(self, caller: CurrentCaller) -> Caller:
+    async def __call__(self, caller: CurrentCaller) -> Caller:
         if not (caller.hats & self.hats):
             raise Forbidden(f"this needs the {' or '.join(sorted(self.hats))} hat")
         return caller
@@ -81,7 +88,7 @@ Coordinator = Annotated[Caller, Depends(RequireHat("coordinator"))]
 Treasurer = Annotated[Caller, Depends(RequireHat("treasurer"))]
 
 
-def get_ledger(services: ServicesDep) -> Ledger:
+async def get_ledger(services: ServicesDep) -> Ledger:
     if services.ledger is None:
         raise Unavailable("the gateway has no chain configured")
     return services.ledger
@@ -90,10 +97,14 @@ def get_ledger(services: ServicesDep) -> Ledger:
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 
-def submission_allowed(caller: CurrentCaller, services: ServicesDep) -> Caller:
+def take_submission(caller: Caller, services: Services) -> Caller:
     """Rate limit on ledger-changing submissions, per member."""
     services.limiter.take(caller.member.subject)
     return caller
+
+
+async def submission_allowed(caller: CurrentCaller, services: ServicesDep) -> Caller:
+    return take_submission(caller, services)
 
 
 Submitter = Annotated[Caller, Depends(submission_allowed)]

@@ -100,6 +100,11 @@ class JwksCache:
         self._fetched_at = time.monotonic()
         self.fetches += 1
 
+    def would_fetch(self, kid: str) -> bool:
+        """Would `key_for(kid)` go to the provider (expired cache, or an unknown kid)?"""
+        age = time.monotonic() - self._fetched_at
+        return age > self._ttl or (kid not in self._keys and age >= self._min_interval)
+
     def key_for(self, kid: str) -> RSAKey | ECKey | None:
         with self._lock:
             age = time.monotonic() - self._fetched_at
@@ -123,6 +128,14 @@ class TokenValidator:
         self._issuer = settings.issuer.rstrip("/")
         self.jwks = jwks or JwksCache(settings)
         self._now = now or (lambda: int(time.time()))
+
+    def needs_keys(self, token: str) -> bool:
+        """Would validating `token` fetch the provider's keys (a network call)?"""
+        try:
+            kid = _b64json(token.split(".")[0]).get("kid")
+        except (ValueError, UnicodeError):
+            return False  # refused without a fetch
+        return isinstance(kid, str) and bool(kid) and self.jwks.would_fetch(kid)
 
     def validate(self, token: str) -> Principal:
         try:

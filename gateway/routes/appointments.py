@@ -17,6 +17,7 @@ from eccoo.gateway.deps import (
     ServicesDep,
     Submitter,
     custodial_signer,
+    take_submission,
 )
 from eccoo.gateway.errors import ObjectNotFound
 from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
@@ -87,7 +88,7 @@ def my_appointments(caller: CurrentCaller, ledger: LedgerDep) -> list[Appointmen
 
 
 @router.post("", response_model=SubmissionPublic, status_code=202)
-def book(
+async def book(
     body: BookIn,
     caller: Submitter,
     submission: Submission,
@@ -110,7 +111,7 @@ def book(
 
 
 def _act(fn: str, *args: object):  # type: ignore[no-untyped-def]
-    def handler(
+    async def handler(
         appointment: VisibleAppointment,
         caller: Submitter,
         submission: Submission,
@@ -136,7 +137,7 @@ router.post(
 
 
 @router.post("/{appointment_id}/confirm", response_model=SubmissionPublic, status_code=202)
-def confirm(
+async def confirm(
     appointment: VisibleAppointment,
     key: IdempotencyKey,
     request: Request,
@@ -173,12 +174,12 @@ def confirm(
         return 202, accepted(first)
 
     return submit_once(
-        services.store, caller.member.subject, key, fingerprint, enqueue, ledger.tm.wake
+        services.store, caller.member.subject, key, fingerprint, enqueue, ledger.wake
     )
 
 
 @router.post("/{appointment_id}/dispute", response_model=SubmissionPublic, status_code=202)
-def dispute(
+async def dispute(
     body: DisputeIn,
     appointment: VisibleAppointment,
     caller: Submitter,
@@ -195,13 +196,12 @@ def dispute(
     )
 
 
-def coordinator_submitter(caller: Coordinator, services: ServicesDep) -> Caller:
-    services.limiter.take(caller.member.subject)
-    return caller
+async def coordinator_submitter(caller: Coordinator, services: ServicesDep) -> Caller:
+    return take_submission(caller, services)
 
 
 @router.post("/{appointment_id}/resolve", response_model=SubmissionPublic, status_code=202)
-def resolve(
+async def resolve(
     body: ResolveIn,
     appointment: VisibleAppointment,
     caller: Annotated[Caller, Depends(coordinator_submitter)],

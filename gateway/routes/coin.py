@@ -73,11 +73,11 @@ class LedgerSubmission:
             return 202, accepted(tx)
 
         return submit_once(
-            self.services.store, caller.member.subject, key, fingerprint, enqueue, ledger.tm.wake
+            self.services.store, caller.member.subject, key, fingerprint, enqueue, ledger.wake
         )
 
 
-def ledger_submission(
+async def ledger_submission(
     key: IdempotencyKey, request: Request, services: ServicesDep, ledger: LedgerDep
 ) -> LedgerSubmission:
     return LedgerSubmission(services, ledger, key, request)
@@ -93,7 +93,7 @@ def accepted(tx: ChainTransaction) -> dict[str, object]:
 
 
 @router.post("/transfers", response_model=SubmissionPublic, status_code=202)
-def transfer(
+async def transfer(
     body: TransferIn,
     caller: Submitter,
     submission: Submission,

@@ -79,4 +79,4 @@ def relay_signed(
         )
         return 202, accepted(tx)
 
-    return submit_once(services.store, member.subject, key, fingerprint, enqueue, ledger.tm.wake)
+    return submit_once(services.store, member.subject, key, fingerprint, enqueue, ledger.wake)

@@ -55,7 +55,7 @@ def statement(found: Annotated[PotStatement, Depends(pot_statement_for)]) -> Pot
 
 
 @router.post("", response_model=SubmissionPublic, status_code=202)
-def create_pot(
+async def create_pot(
     body: PotIn,
     caller: TreasurySubmitter,
     submission: Submission,
@@ -73,7 +73,7 @@ def create_pot(
 
 
 @router.post("/{pot_id}/deposits", response_model=SubmissionPublic, status_code=202)
-def deposit(
+async def deposit(
     pot_id: PotId,
     body: DepositIn,
     key: IdempotencyKey,
@@ -112,5 +112,5 @@ def deposit(
         return 202, accepted(tx)
 
     return submit_once(
-        services.store, caller.member.subject, key, fingerprint, enqueue, ledger.tm.wake
+        services.store, caller.member.subject, key, fingerprint, enqueue, ledger.wake
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from eccoo.client.reconcile import reference_hash
-from eccoo.gateway.deps import Caller, RequireHat, ServicesDep, submission_allowed
+from eccoo.gateway.deps import Caller, RequireHat, ServicesDep, take_submission
 from eccoo.gateway.routes.coin import Submission
 from eccoo.gateway.schemas import BurnIn, MintIn, SubmissionPublic
 from fastapi import APIRouter, Depends
@@ -17,17 +17,17 @@ from fastapi import APIRouter, Depends
 router = APIRouter(tags=["treasury"], prefix="/treasury")
 
 
-def treasurer_submitter(
+async def treasurer_submitter(
     caller: Annotated[Caller, Depends(RequireHat("treasurer"))], services: ServicesDep
 ) -> Caller:
-    return submission_allowed(caller, services)
+    return take_submission(caller, services)
 
 
 TreasurySubmitter = Annotated[Caller, Depends(treasurer_submitter)]
 
 
 @router.post("/mint", response_model=SubmissionPublic, status_code=202)
-def mint(
+async def mint(
     body: MintIn,
     caller: TreasurySubmitter,
     submission: Submission,
@@ -43,7 +43,7 @@ def mint(
 
 
 @router.post("/burn", response_model=SubmissionPublic, status_code=202)
-def burn(
+async def burn(
     body: BurnIn,
     caller: TreasurySubmitter,
     submission: Submission,
