@@ -140,9 +140,7 @@ class Ledger:
         for `fn` (or `gas`); a function without one is estimated by the worker. A request
         hash queued before gives back that transaction.
         """
-        found = session.scalars(
-            select(ChainTransaction).where(ChainTransaction.request_hash == request_hash)
-        ).first()
+        found = queued_before(session, request_hash)
         if found is not None:
             return found
         contract = self.contracts[target]
@@ -156,17 +154,16 @@ class Ledger:
             lane=signer,
             signer=signer,
         )
-        session.add(tx)
+        self.tm.insert_row(session, tx)
         return tx
 
     def forward(self, signer: str, **action: Any) -> Submitted:
         """Queue one action in its own commit (for callers without a unit of their own)."""
         with self.store.unit() as session:
-            tx = self.queue(session, signer, **action)
-            created = tx in session.new
-            tx_id = tx.id
+            found = queued_before(session, action["request_hash"])
+            tx_id = found.id if found is not None else self.queue(session, signer, **action).id
         self.wake()
-        return Submitted(tx_id, created=created)
+        return Submitted(tx_id, created=found is None)
 
     def forward_signed(
         self,
@@ -178,9 +175,7 @@ class Ledger:
         request_hash: str,
     ) -> ChainTransaction:
         """Queue a request a member signed with their own linked wallet (worker simulates it)."""
-        found = session.scalars(
-            select(ChainTransaction).where(ChainTransaction.request_hash == request_hash)
-        ).first()
+        found = queued_before(session, request_hash)
         if found is not None:
             return found
         tx = self.tm.queue_row(
@@ -194,7 +189,7 @@ class Ledger:
             signer=request.from_,
             forward_nonce=request.nonce,
         )
-        session.add(tx)
+        self.tm.insert_row(session, tx)
         return tx
 
     def transactions_of(self, subject: str, limit: int = 50) -> list[ChainTransaction]:
@@ -207,6 +202,14 @@ class Ledger:
                     .limit(limit)
                 ).all()
             )
+
+
+def queued_before(session: Session, request_hash: str) -> ChainTransaction | None:
+    """The transaction queued for this request hash before, if any (one indexed look-up)."""
+    tx_id = session.scalar(
+        select(ChainTransaction.id).where(ChainTransaction.request_hash == request_hash)
+    )
+    return None if tx_id is None else session.get(ChainTransaction, tx_id)
 
 
 def _owned(relayers: list[Any], settings: GatewaySettings) -> list[Any]:

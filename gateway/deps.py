@@ -43,14 +43,6 @@ async def bearer_principal(request: Request, services: ServicesDep) -> Principal
 CurrentPrincipal = Annotated[Principal, Depends(bearer_principal)]
 
 
-async def current_member(principal: CurrentPrincipal, services: ServicesDep) -> Member:
-    member = members.get_or_create(services.store, services.custody, principal, services.salt)
-    return members.onboard(services, member, principal)
-
-
-CurrentMember = Annotated[Member, Depends(current_member)]
-
-
 @dataclass(frozen=True)
 class Caller:
     """The member behind the request and the hats that count for it."""
@@ -63,13 +55,19 @@ class Caller:
         return hat in self.hats
 
 
-async def current_caller(
-    principal: CurrentPrincipal, member: CurrentMember, services: ServicesDep
-) -> Caller:
-    return Caller(principal, member, members.effective_hats(services.store, principal))
+async def current_caller(principal: CurrentPrincipal, services: ServicesDep) -> Caller:
+    member, hats = members.load(services.store, services.custody, principal, services.salt)
+    return Caller(principal, members.onboard(services, member, principal), hats)
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+async def current_member(caller: CurrentCaller) -> Member:
+    return caller.member
+
+
+CurrentMember = Annotated[Member, Depends(current_member)]
 
 
 class RequireHat:

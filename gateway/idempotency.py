@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from eccoo.gateway.store.models import IdempotencyRecord
 from fastapi import Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,36 +56,66 @@ def submit_once(
 
     `enqueue` adds the transaction rows to the session and returns the answer; it must not
     wait on the chain. The write lock makes look-up and insert atomic, so a concurrent
-    request with the same key sees the committed record and gets its answer.
+    request with the same key sees the committed record and gets its answer. A permanent
+    refusal from `enqueue` rolls its unit back and becomes this key's answer.
     """
-    with store.unit() as session:
-        record = session.get(IdempotencyRecord, (subject, key))
-        if record is not None:
-            return _replay(record, fingerprint)
-        try:
-            with session.begin_nested():
+    try:
+        with store.unit() as session:
+            found = _record(session, subject, key)
+            if found is None:
                 status, body = enqueue(session)
-        except GatewayError as exc:
-            if exc.retryable or exc.status_code >= 500:
-                raise
-            # A permanent refusal is the answer for this key too (nothing was queued).
-            status, body = exc.status_code, exc.to_dict()
-        session.add(
-            IdempotencyRecord(
-                subject=subject,
-                key=key,
-                request_hash=fingerprint,
-                state="done",
-                status_code=status,
-                response_body=json.dumps(body),
-            )
-        )
+                _save(session, subject, key, fingerprint, status, body)
+    except GatewayError as exc:
+        if exc.retryable or exc.status_code >= 500:
+            raise
+        status, body = exc.status_code, exc.to_dict()
+        with store.unit() as session:  # nothing was queued: the unit above rolled back
+            found = _record(session, subject, key)  # unless the same key got in meanwhile
+            if found is None:
+                _save(session, subject, key, fingerprint, status, body)
+    if found is not None:
+        return _replay(found, fingerprint)
     if then is not None and status < 300:
         then()
     return JSONResponse(body, status_code=status)
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> JSONResponse:
+def _record(session: Session, subject: str, key: str) -> Any:
+    return session.execute(
+        select(
+            IdempotencyRecord.request_hash,
+            IdempotencyRecord.state,
+            IdempotencyRecord.status_code,
+            IdempotencyRecord.response_body,
+        ).where(IdempotencyRecord.subject == subject, IdempotencyRecord.key == key)
+    ).first()
+
+
+def _save(
+    session: Session,
+    subject: str,
+    key: str,
+    fingerprint: str,
+    status: int,
+    body: dict[str, Any],
+) -> None:
+    session.execute(
+        insert(IdempotencyRecord),
+        [
+            {
+                "subject": subject,
+                "key": key,
+                "request_hash": fingerprint,
+                "state": "done",
+                "status_code": status,
+                "response_body": json.dumps(body),
+                "created_at": time.time(),
+            }
+        ],
+    )
+
+
+def _replay(record: Any, fingerprint: str) -> JSONResponse:
     if record.request_hash != fingerprint:
         raise IdempotencyKeyReused(
             "this Idempotency-Key was used with another request", field="Idempotency-Key"

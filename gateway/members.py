@@ -28,10 +28,28 @@ def pseudonym(subject: str, salt: bytes) -> str:
 
 
 def get_or_create(store: Store, custody: KeyCustody, principal: Principal, salt: bytes) -> Member:
+    return load(store, custody, principal, salt)[0]
+
+
+def load(
+    store: Store, custody: KeyCustody, principal: Principal, salt: bytes
+) -> tuple[Member, frozenset[str]]:
+    """The caller's member row (created with a custodial wallet on the first call) and the
+    hats that count for them: the token's, plus requestable hats a coordinator approved
+    here. One read snapshot for both on every call after the first."""
     with store.read() as session:
         member = session.get(Member, principal.subject)
-        if member is not None:
-            return member
+        approved = session.scalars(
+            select(HatRequest.hat).where(
+                HatRequest.subject == principal.subject, HatRequest.status == "approved"
+            )
+        ).all()
+    if member is None:
+        member, approved = _create(store, custody, principal, salt), []
+    return member, principal.hats | (frozenset(approved) & REQUESTABLE_HATS)
+
+
+def _create(store: Store, custody: KeyCustody, principal: Principal, salt: bytes) -> Member:
     sealed = custody.new_key(principal.subject)
     member = Member(
         subject=principal.subject,
@@ -52,17 +70,6 @@ def get_or_create(store: Store, custody: KeyCustody, principal: Principal, salt:
         found = session.get(Member, principal.subject)
         assert found is not None
         return found
-
-
-def effective_hats(store: Store, principal: Principal) -> frozenset[str]:
-    """Hats from the token, plus requestable hats a coordinator approved here."""
-    with store.read() as session:
-        approved = session.scalars(
-            select(HatRequest.hat).where(
-                HatRequest.subject == principal.subject, HatRequest.status == "approved"
-            )
-        ).all()
-    return principal.hats | (frozenset(approved) & REQUESTABLE_HATS)
 
 
 def onboard(services: Any, member: Member, principal: Principal) -> Member:

@@ -23,8 +23,9 @@ from eccoo.gateway.revert import RevertDecoder
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import select, update
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from web3 import Web3
 
 log = logging.getLogger("eccoo.gateway.tx")
@@ -32,6 +33,7 @@ log = logging.getLogger("eccoo.gateway.tx")
 # Public life of a transaction. `signed` = nonce taken, raw stored, not yet broadcast.
 STATES = ("queued", "signed", "sent", "mined", "confirmed", "failed", "reverted")
 OPEN_STATES = ("signed", "sent", "mined")
+_COLUMNS = inspect(ChainTransaction).column_attrs
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,14 @@ class TransactionManager:
             signer=signer,
             forward_nonce=forward_nonce,
         )
+
+    @staticmethod
+    def insert_row(session: Session, tx: ChainTransaction) -> None:
+        """Add a `queued` row to the caller's unit with one INSERT (no unit-of-work flush
+        on the request path); `tx` stays a plain, detached record of what was queued."""
+        tx.created_at = tx.updated_at = time.time()
+        values = {attr.key: getattr(tx, attr.key) for attr in _COLUMNS}
+        session.execute(insert(ChainTransaction), [values])
 
     def wake(self) -> None:
         self._wake.set()

@@ -26,9 +26,11 @@ def transaction_public(tx: ChainTransaction) -> TransactionPublic:
     )
 
 
-@router.get("/transactions/{tx_id}", response_model=TransactionPublic)
+@router.get(
+    "/transactions/{tx_id}", response_model=TransactionPublic, operation_id="read_transaction"
+)
 def read_transaction(tx_id: str, member: CurrentMember, services: ServicesDep) -> TransactionPublic:
-    with services.store.unit() as session:
+    with services.store.read() as session:
         tx = session.get(ChainTransaction, tx_id)
         if tx is None or tx.subject != member.subject:
             raise ObjectNotFound("no such transaction", field="tx_id")
