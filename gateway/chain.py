@@ -21,6 +21,7 @@ from eccoo.gateway.errors import Unavailable
 from eccoo.gateway.forwarding import FORWARDER_OVERHEAD, GAS_LIMITS, ForwardSigner
 from eccoo.gateway.revert import RevertDecoder
 from eccoo.gateway.settings import GatewaySettings
+from eccoo.gateway.store import hot
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction
 from eccoo.gateway.txmanager import Submitted, TransactionManager
@@ -50,7 +51,7 @@ class Ledger:
         self,
         settings: GatewaySettings,
         store: Store,
-        on_change: Callable[[ChainTransaction], None] | None = None,
+        on_change: Callable[[list[ChainTransaction]], None] | None = None,
         wake_event: Any = None,
     ) -> None:
         if settings.network_dir is None:
@@ -102,14 +103,16 @@ class Ledger:
     def stop(self) -> None:
         self.tm.stop()
 
-    def listen(self, fn: Callable[[ChainTransaction], None]) -> None:
+    def listen(self, fn: Callable[[list[ChainTransaction]], None]) -> None:
+        """Call `fn` with the transactions whose state changed, a round's worth at a time."""
         self._listeners.append(fn)
 
-    def _changed(self, tx: ChainTransaction) -> None:
-        if tx.state == "reverted" and tx.signer:
-            self.forwarding.resync(tx.signer)
+    def _changed(self, txs: list[ChainTransaction]) -> None:
+        for tx in txs:
+            if tx.state == "reverted" and tx.signer:
+                self.forwarding.resync(tx.signer)
         for listener in self._listeners:
-            listener(tx)
+            listener(txs)
 
     # --- reads -------------------------------------------------------------------------------
     def call(self, key: str, fn: str, *args: Any) -> Any:
@@ -206,9 +209,7 @@ class Ledger:
 
 def queued_before(session: Session, request_hash: str) -> ChainTransaction | None:
     """The transaction queued for this request hash before, if any (one indexed look-up)."""
-    tx_id = session.scalar(
-        select(ChainTransaction.id).where(ChainTransaction.request_hash == request_hash)
-    )
+    tx_id = hot.queued_before(session, request_hash)
     return None if tx_id is None else session.get(ChainTransaction, tx_id)
 
 

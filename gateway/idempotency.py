@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from eccoo.gateway.errors import GatewayError, IdempotencyKeyReused, InFlight
+from eccoo.gateway.store import hot
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import IdempotencyRecord
 from fastapi import Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -81,14 +80,7 @@ def submit_once(
 
 
 def _record(session: Session, subject: str, key: str) -> Any:
-    return session.execute(
-        select(
-            IdempotencyRecord.request_hash,
-            IdempotencyRecord.state,
-            IdempotencyRecord.status_code,
-            IdempotencyRecord.response_body,
-        ).where(IdempotencyRecord.subject == subject, IdempotencyRecord.key == key)
-    ).first()
+    return hot.record(session, subject, key)
 
 
 def _save(
@@ -99,19 +91,16 @@ def _save(
     status: int,
     body: dict[str, Any],
 ) -> None:
-    session.execute(
-        insert(IdempotencyRecord),
-        [
-            {
-                "subject": subject,
-                "key": key,
-                "request_hash": fingerprint,
-                "state": "done",
-                "status_code": status,
-                "response_body": json.dumps(body),
-                "created_at": time.time(),
-            }
-        ],
+    hot.save_record(
+        session,
+        {
+            "subject": subject,
+            "key": key,
+            "request_hash": fingerprint,
+            "state": "done",
+            "status_code": status,
+            "response_body": json.dumps(body),
+        },
     )
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from eccoo.gateway.custody import KeyCustody
 from eccoo.gateway.security import Principal
+from eccoo.gateway.store import hot
 from eccoo.gateway.store.db import Store
-from eccoo.gateway.store.models import HatRequest, Member
-from sqlalchemy import select
+from eccoo.gateway.store.models import Member
 from sqlalchemy.exc import IntegrityError
 
 # Hats a member may ask for; the others (coordinator, treasurer, admin, node_operator)
@@ -38,12 +38,7 @@ def load(
     hats that count for them: the token's, plus requestable hats a coordinator approved
     here. One read snapshot for both on every call after the first."""
     with store.read() as session:
-        member = session.get(Member, principal.subject)
-        approved = session.scalars(
-            select(HatRequest.hat).where(
-                HatRequest.subject == principal.subject, HatRequest.status == "approved"
-            )
-        ).all()
+        member, approved = hot.member_and_hats(session, principal.subject)
     if member is None:
         member, approved = _create(store, custody, principal, salt), []
     return member, principal.hats | (frozenset(approved) & REQUESTABLE_HATS)

@@ -46,6 +46,8 @@ class GatewaySettings(BaseSettings):
     relayer_count: int = Field(default=0, ge=0, description="0 = all from the offset on")
     tx_poll_seconds: float = 0.5
     tx_resubmit_after_seconds: float = 30.0
+    # The worker process's niceness: requests are served first when the CPU is short.
+    worker_niceness: int = Field(default=5, ge=0, le=19)
 
     # The graph (optional: graph routes answer 503 without it).
     neo4j_url: str | None = None

@@ -20,10 +20,11 @@ from eccoo.gateway.forwarding import ForwardSigner
 from eccoo.gateway.receipts import ReceiptFollower
 from eccoo.gateway.relayers import RelayerPool
 from eccoo.gateway.revert import RevertDecoder
+from eccoo.gateway.store import hot
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import insert, inspect, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3 import Web3
@@ -33,7 +34,6 @@ log = logging.getLogger("eccoo.gateway.tx")
 # Public life of a transaction. `signed` = nonce taken, raw stored, not yet broadcast.
 STATES = ("queued", "signed", "sent", "mined", "confirmed", "failed", "reverted")
 OPEN_STATES = ("signed", "sent", "mined")
-_COLUMNS = inspect(ChainTransaction).column_attrs
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class TransactionManager:
         round_seconds: float = 0.05,
         resubmit_after_seconds: float = 30.0,
         decoder: RevertDecoder | None = None,
-        on_change: Callable[[ChainTransaction], None] | None = None,
+        on_change: Callable[[list[ChainTransaction]], None] | None = None,
         forwarding: ForwardSigner | None = None,
         wake_event: Any = None,
     ) -> None:
@@ -116,9 +116,7 @@ class TransactionManager:
     def insert_row(session: Session, tx: ChainTransaction) -> None:
         """Add a `queued` row to the caller's unit with one INSERT (no unit-of-work flush
         on the request path); `tx` stays a plain, detached record of what was queued."""
-        tx.created_at = tx.updated_at = time.time()
-        values = {attr.key: getattr(tx, attr.key) for attr in _COLUMNS}
-        session.execute(insert(ChainTransaction), [values])
+        hot.insert_transaction(session, tx)
 
     def wake(self) -> None:
         self._wake.set()
@@ -230,9 +228,7 @@ class TransactionManager:
                 select(ChainTransaction).where(ChainTransaction.id.in_(ids))
             ).all()
         by_id = {row.id: row for row in rows}
-        for tx_id in ids:
-            if tx_id in by_id:
-                self.on_change(by_id[tx_id])
+        self.on_change([by_id[tx_id] for tx_id in ids if tx_id in by_id])
 
     def wait(
         self,

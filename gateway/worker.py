@@ -76,13 +76,14 @@ class WorkerProcess:
 
     def _drain(self) -> None:
         while True:
-            change = self._changes.get()
-            if change is None:
+            batch = self._changes.get()  # one list per worker round
+            if batch is None:
                 return
-            try:
-                self._on_change(change)
-            except Exception:
-                log.exception("publishing a transaction change failed")
+            for change in batch:
+                try:
+                    self._on_change(change)
+                except Exception:
+                    log.exception("publishing a transaction change failed")
 
 
 def run(
@@ -94,12 +95,14 @@ def run(
 ) -> None:
     """The worker process: one transaction manager until asked to stop or orphaned."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the API, which stops us
+    # Acknowledging a request is what a member waits for; signing rounds can wait a little.
+    os.nice(settings.worker_niceness)
     store = Store(settings.database_file)
     custody = KeyCustody(load_master_key(settings))
     ledger = Ledger(settings, store, wake_event=wake)
     ledger.key_for = custodial_keys(store, custody, ledger.key_for)
-    ledger.listen(lambda tx: record_registration(store, tx))
-    ledger.listen(lambda tx: report(changes, tx))
+    ledger.listen(lambda txs: record_registration(store, txs))
+    ledger.listen(lambda txs: report(changes, txs))
     ledger.start()
     try:
         while not stop.wait(1.0):
@@ -128,26 +131,33 @@ def custodial_keys(
     return key_for
 
 
-def record_registration(store: Store, tx: ChainTransaction) -> None:
+def record_registration(store: Store, txs: list[ChainTransaction]) -> None:
     """A confirmed registration makes the member `registered` (done here, durably)."""
-    if tx.kind == "register" and tx.state == "confirmed":
-        with store.unit() as session:
-            member = session.get(Member, tx.subject)
-            if member is not None:
-                member.membership = "registered"
+    for tx in txs:
+        if tx.kind == "register" and tx.state == "confirmed":
+            with store.unit() as session:
+                member = session.get(Member, tx.subject)
+                if member is not None:
+                    member.membership = "registered"
 
 
-def report(changes: Any, tx: ChainTransaction) -> None:
-    """Tell the API about a new state, for the member's event stream (best effort)."""
-    event = {
-        "type": "transaction",
-        "id": tx.id,
-        "kind": tx.kind,
-        "state": tx.state,
-        "tx_hash": tx.tx_hash,
-        "error": tx.error,
-    }
+def report(changes: Any, txs: list[ChainTransaction]) -> None:
+    """Tell the API about a round's new states, for members' event streams (best effort)."""
+    batch = [
+        {
+            "subject": tx.subject,
+            "event": {
+                "type": "transaction",
+                "id": tx.id,
+                "kind": tx.kind,
+                "state": tx.state,
+                "tx_hash": tx.tx_hash,
+                "error": tx.error,
+            },
+        }
+        for tx in txs
+    ]
     try:
-        changes.put_nowait({"subject": tx.subject, "event": event})
+        changes.put_nowait(batch)
     except queue.Full:
-        pass  # nobody is draining: streams miss it, the transaction's state is still stored
+        pass  # nobody is draining: streams miss it, the transactions' states are stored
