@@ -21,13 +21,13 @@ from eccoo.gateway.deps import (
 )
 from eccoo.gateway.errors import ObjectNotFound
 from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
+from eccoo.gateway.links import ACCEPTED
 from eccoo.gateway.routes.coin import Submission, accepted
 from eccoo.gateway.schemas import (
     AppointmentPublic,
     BookIn,
     DisputeIn,
     ResolveIn,
-    SubmissionPublic,
 )
 from eth_utils import keccak
 from fastapi import APIRouter, Depends, Path, Request
@@ -87,7 +87,7 @@ def my_appointments(caller: CurrentCaller, ledger: LedgerDep) -> list[Appointmen
     return mine
 
 
-@router.post("", response_model=SubmissionPublic, status_code=202)
+@router.post("", **ACCEPTED)
 async def book(
     body: BookIn,
     caller: Submitter,
@@ -128,15 +128,11 @@ def _act(fn: str, *args: object):  # type: ignore[no-untyped-def]
     return handler
 
 
-router.post(
-    "/{appointment_id}/deliver", response_model=SubmissionPublic, status_code=202, name="deliver"
-)(_act("markDelivered"))
-router.post(
-    "/{appointment_id}/cancel", response_model=SubmissionPublic, status_code=202, name="cancel"
-)(_act("cancel"))
+router.post("/{appointment_id}/deliver", **ACCEPTED, name="deliver")(_act("markDelivered"))
+router.post("/{appointment_id}/cancel", **ACCEPTED, name="cancel")(_act("cancel"))
 
 
-@router.post("/{appointment_id}/confirm", response_model=SubmissionPublic, status_code=202)
+@router.post("/{appointment_id}/confirm", **ACCEPTED)
 async def confirm(
     appointment: VisibleAppointment,
     key: IdempotencyKey,
@@ -178,7 +174,7 @@ async def confirm(
     )
 
 
-@router.post("/{appointment_id}/dispute", response_model=SubmissionPublic, status_code=202)
+@router.post("/{appointment_id}/dispute", **ACCEPTED)
 async def dispute(
     body: DisputeIn,
     appointment: VisibleAppointment,
@@ -200,7 +196,7 @@ async def coordinator_submitter(caller: Coordinator, services: ServicesDep) -> C
     return take_submission(caller, services)
 
 
-@router.post("/{appointment_id}/resolve", response_model=SubmissionPublic, status_code=202)
+@router.post("/{appointment_id}/resolve", **ACCEPTED)
 async def resolve(
     body: ResolveIn,
     appointment: VisibleAppointment,

@@ -19,6 +19,7 @@ from eccoo.gateway.deps import (
     custodial_signer,
 )
 from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
+from eccoo.gateway.links import ACCEPTED
 from eccoo.gateway.routes.transactions import transaction_public
 from eccoo.gateway.schemas import BalancePublic, SubmissionPublic, TransferIn
 from eccoo.gateway.services import Services
@@ -92,7 +93,7 @@ def accepted(tx: ChainTransaction) -> dict[str, object]:
     return SubmissionPublic(transaction=transaction_public(tx)).model_dump(mode="json")
 
 
-@router.post("/transfers", response_model=SubmissionPublic, status_code=202)
+@router.post("/transfers", **ACCEPTED)
 async def transfer(
     body: TransferIn,
     caller: Submitter,

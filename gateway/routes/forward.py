@@ -13,8 +13,9 @@ from eccoo.client.forwarder import ForwardRequest, recover_signer
 from eccoo.gateway.deps import LedgerDep, ServicesDep, Submitter
 from eccoo.gateway.errors import BadRequestField, StateConflict
 from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
+from eccoo.gateway.links import ACCEPTED
 from eccoo.gateway.routes.coin import accepted
-from eccoo.gateway.schemas import Strict, SubmissionPublic, checksummed
+from eccoo.gateway.schemas import Strict, checksummed
 from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlalchemy.orm import Session
@@ -40,7 +41,7 @@ class ForwardRequestIn(Strict):
         return ForwardRequest.from_json({**self.model_dump(by_alias=True)})
 
 
-@router.post("/me/forward-requests", response_model=SubmissionPublic, status_code=202)
+@router.post("/me/forward-requests", **ACCEPTED)
 def relay_signed(
     body: ForwardRequestIn,
     key: IdempotencyKey,

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from eccoo.gateway.deps import Coordinator, CurrentCaller, ServicesDep
 from eccoo.gateway.errors import ObjectNotFound, StateConflict
+from eccoo.gateway.links import HAT_REQUESTED
 from eccoo.gateway.onboarding import grant_hat, register_on_chain
 from eccoo.gateway.schemas import HatRequestIn, HatRequestPublic, MemberPublic
 from eccoo.gateway.store.models import AuditEntry, HatRequest, Member
@@ -23,7 +24,9 @@ def _public(req: HatRequest) -> HatRequestPublic:
     return HatRequestPublic(id=req.id, subject=req.subject, hat=req.hat, status=req.status)  # type: ignore[arg-type]
 
 
-@router.post("/me/hats/requests", response_model=HatRequestPublic, status_code=201)
+@router.post(
+    "/me/hats/requests", response_model=HatRequestPublic, status_code=201, responses=HAT_REQUESTED
+)
 def request_hat(
     body: HatRequestIn, caller: CurrentCaller, services: ServicesDep
 ) -> HatRequestPublic:
@@ -92,14 +95,22 @@ def _decide(
 HatRequestId = Annotated[int, Path(gt=0, lt=2**63)]
 
 
-@router.post("/hats/requests/{request_id}/approve", response_model=HatRequestPublic)
+@router.post(
+    "/hats/requests/{request_id}/approve",
+    response_model=HatRequestPublic,
+    operation_id="approve_hat",
+)
 def approve_hat(
     request_id: HatRequestId, caller: Coordinator, services: ServicesDep
 ) -> HatRequestPublic:
     return _decide(request_id, "approved", caller, services)
 
 
-@router.post("/hats/requests/{request_id}/decline", response_model=HatRequestPublic)
+@router.post(
+    "/hats/requests/{request_id}/decline",
+    response_model=HatRequestPublic,
+    operation_id="decline_hat",
+)
 def decline_hat(
     request_id: HatRequestId, caller: Coordinator, services: ServicesDep
 ) -> HatRequestPublic:
@@ -123,7 +134,9 @@ def pending_members(_c: Coordinator, services: ServicesDep) -> list[MemberPublic
         ]
 
 
-@router.post("/members/{subject}/approve", response_model=MemberPublic)
+@router.post(
+    "/members/{subject}/approve", response_model=MemberPublic, operation_id="approve_member"
+)
 def approve_member(subject: str, caller: Coordinator, services: ServicesDep) -> MemberPublic:
     with services.store.unit() as session:
         member = session.get(Member, subject)

@@ -7,6 +7,7 @@ returns a key, a name or an e-mail address.
 from __future__ import annotations
 
 from eccoo.gateway.deps import CurrentCaller
+from eccoo.gateway.links import MEMBER
 from eccoo.gateway.schemas import MemberPublic
 from fastapi import APIRouter
 
@@ -25,6 +26,6 @@ def member_public(caller: CurrentCaller) -> MemberPublic:
     )
 
 
-@router.get("/me", response_model=MemberPublic)
+@router.get("/me", response_model=MemberPublic, responses=MEMBER)
 def read_me(caller: CurrentCaller) -> MemberPublic:
     return member_public(caller)

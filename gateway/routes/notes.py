@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from eccoo.gateway.deps import CurrentCaller, LedgerDep, ServicesDep, Submitter, custodial_signer
 from eccoo.gateway.errors import ObjectNotFound, Unavailable
 from eccoo.gateway.idempotency import IdempotencyKey, request_hash, run_once
+from eccoo.gateway.links import NOTE_WRITTEN
 from eccoo.gateway.notes import CareNotes, Note
 from eccoo.gateway.routes.appointments import VisibleAppointment
 from eccoo.gateway.routes.transactions import transaction_public
@@ -95,7 +96,12 @@ ReadableNote = Annotated[Note, Depends(readable_note)]
 ManagedNote = Annotated[Note, Depends(managed_note)]
 
 
-@router.post("/appointments/{appointment_id}/notes", response_model=NoteCreated, status_code=201)
+@router.post(
+    "/appointments/{appointment_id}/notes",
+    response_model=NoteCreated,
+    status_code=201,
+    responses=NOTE_WRITTEN,
+)
 def write_note(
     body: NoteIn,
     appointment: VisibleAppointment,
@@ -140,7 +146,7 @@ def write_note(
     return run_once(services.store, caller.member.subject, key, fingerprint, action)
 
 
-@router.get("/notes/{note_id}", response_model=NotePublic)
+@router.get("/notes/{note_id}", response_model=NotePublic, operation_id="read_note")
 def read_note(
     note: ReadableNote, caller: CurrentCaller, services: ServicesDep, notes: NotesDep
 ) -> NotePublic:
@@ -150,7 +156,7 @@ def read_note(
     return _public(found)
 
 
-@router.post("/notes/{note_id}/readers", response_model=NotePublic)
+@router.post("/notes/{note_id}/readers", response_model=NotePublic, operation_id="grant_reader")
 def grant_reader(
     body: ReaderIn, note: ManagedNote, caller: CurrentCaller, services: ServicesDep, notes: NotesDep
 ) -> NotePublic:
@@ -162,7 +168,7 @@ def grant_reader(
     return _public(found)
 
 
-@router.delete("/notes/{note_id}", response_model=NotePublic)
+@router.delete("/notes/{note_id}", response_model=NotePublic, operation_id="erase_note")
 def erase_note(
     note: ManagedNote, caller: CurrentCaller, services: ServicesDep, notes: NotesDep
 ) -> NotePublic:
@@ -174,7 +180,7 @@ def erase_note(
     return _public(found)
 
 
-@router.get("/notes/{note_id}/audit", response_model=list[AuditPublic])
+@router.get("/notes/{note_id}/audit", response_model=list[AuditPublic], operation_id="note_audit")
 def note_audit(note: ManagedNote, services: ServicesDep) -> list[AuditPublic]:
     with services.store.unit() as session:
         rows = session.scalars(

@@ -9,6 +9,7 @@ from typing import Annotated
 from eccoo.gateway.deps import CurrentCaller, LedgerDep, ServicesDep, custodial_signer
 from eccoo.gateway.errors import ObjectNotFound
 from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
+from eccoo.gateway.links import ACCEPTED
 from eccoo.gateway.routes.coin import Submission, accepted
 from eccoo.gateway.routes.treasury import TreasurySubmitter
 from eccoo.gateway.schemas import (
@@ -16,7 +17,6 @@ from eccoo.gateway.schemas import (
     FunderStatement,
     PotIn,
     PotStatement,
-    SubmissionPublic,
 )
 from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy.orm import Session
@@ -54,7 +54,7 @@ def statement(found: Annotated[PotStatement, Depends(pot_statement_for)]) -> Pot
     return found
 
 
-@router.post("", response_model=SubmissionPublic, status_code=202)
+@router.post("", **ACCEPTED)
 async def create_pot(
     body: PotIn,
     caller: TreasurySubmitter,
@@ -72,7 +72,7 @@ async def create_pot(
     )
 
 
-@router.post("/{pot_id}/deposits", response_model=SubmissionPublic, status_code=202)
+@router.post("/{pot_id}/deposits", **ACCEPTED)
 async def deposit(
     pot_id: PotId,
     body: DepositIn,

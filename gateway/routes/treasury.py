@@ -10,8 +10,9 @@ from typing import Annotated
 
 from eccoo.client.reconcile import reference_hash
 from eccoo.gateway.deps import Caller, RequireHat, ServicesDep, take_submission
+from eccoo.gateway.links import ACCEPTED
 from eccoo.gateway.routes.coin import Submission
-from eccoo.gateway.schemas import BurnIn, MintIn, SubmissionPublic
+from eccoo.gateway.schemas import BurnIn, MintIn
 from fastapi import APIRouter, Depends
 
 router = APIRouter(tags=["treasury"], prefix="/treasury")
@@ -26,7 +27,7 @@ async def treasurer_submitter(
 TreasurySubmitter = Annotated[Caller, Depends(treasurer_submitter)]
 
 
-@router.post("/mint", response_model=SubmissionPublic, status_code=202)
+@router.post("/mint", **ACCEPTED)
 async def mint(
     body: MintIn,
     caller: TreasurySubmitter,
@@ -42,7 +43,7 @@ async def mint(
     )
 
 
-@router.post("/burn", response_model=SubmissionPublic, status_code=202)
+@router.post("/burn", **ACCEPTED)
 async def burn(
     body: BurnIn,
     caller: TreasurySubmitter,

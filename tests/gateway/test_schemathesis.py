@@ -7,17 +7,31 @@ the handlers; positive and negative examples both run.
 
 from __future__ import annotations
 
+import collections
+import time
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
+from eth_utils import keccak
 from fixtures.identity import UserFactory
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
+FUNDER = "0x" + keccak(text="funder:fuzz").hex()
+
+
+def _confirmed(client: httpx.Client, path: str, body: Any) -> None:
+    reply = client.post(path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert reply.status_code == 202, reply.text
+    tx_id = reply.json()["transaction"]["id"]
+    deadline = time.monotonic() + 90
+    while (state := client.get(f"/api/v1/transactions/{tx_id}").json()["state"]) != "confirmed":
+        assert state not in ("failed", "reverted") and time.monotonic() < deadline, state
+        time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +39,41 @@ def api_schema(live_gateway: Any, realm_users: UserFactory) -> Any:
     member = realm_users.create(
         "coordinator", "treasurer", "care_receiver", "care_giver", prefix="fuzz"
     )
-    token = member.token()
-    # First call registers the member (privileged hats), so chain routes are reachable.
-    httpx.get(f"{live_gateway.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    helper = realm_users.create("coordinator", "care_giver", prefix="fuzzgiver")
+    # First calls register both (privileged hats), so chain routes are reachable.
+    fuzz = live_gateway.client(member.token())
+    me = fuzz.get("/api/v1/me").json()
+    giver = live_gateway.client(helper.token()).get("/api/v1/me").json()
+    ledger = live_gateway.services.ledger
+    deadline = time.monotonic() + 90
+    hats = ledger.contracts["Membership"].functions.hasHat
+    while not (hats(giver["address"], 1).call() and hats(me["address"], 0).call()):
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    # Something real for linked operations to find: the fuzzing member's own pot and an
+    # appointment in which they receive care.
+    _confirmed(
+        fuzz, "/api/v1/treasury/mint", {"to": me["address"], "amount": 10_000, "bank_ref": "FUZZ-1"}
+    )
+    _confirmed(
+        fuzz,
+        "/api/v1/pots",
+        {"receiver": me["address"], "funders": [{"funder_id": FUNDER, "share_bps": 10_000}]},
+    )
+    pot_id = int(ledger.call("FundingPots", "potCount"))
+    _confirmed(fuzz, f"/api/v1/pots/{pot_id}/deposits", {"funder_id": FUNDER, "amount": 5_000})
+    start = int(ledger.w3.eth.get_block("latest")["timestamp"]) + 3600
+    booking = {
+        "receiver": me["address"],
+        "giver": giver["address"],
+        "start": start,
+        "duration_minutes": 60,
+        "rate_per_hour": 1_000,
+        "pot_id": pot_id,
+    }
+    _confirmed(fuzz, "/api/v1/appointments", booking)
     schema = schemathesis.openapi.from_url(f"{live_gateway.url}/openapi.json")
-    schema.config.headers = {"Authorization": f"Bearer {token}"}  # type: ignore[attr-defined]
+    schema.config.headers = {"Authorization": f"Bearer {member.token()}"}  # type: ignore[attr-defined]
     return schema
 
 
@@ -46,3 +90,37 @@ def test_no_server_errors(case: Any, api_schema: Any) -> None:
         headers.setdefault("Idempotency-Key", str(uuid.uuid4()))
     response = case.call(headers={**(case.headers or {}), **headers}, timeout=60)
     case.validate_response(response, checks=(not_a_server_error,))
+
+
+def test_stateful_no_server_errors(api_schema: Any) -> None:
+    """Call sequences that follow the OpenAPI links (and the ones schemathesis infers): a
+    submission to its transaction, a care note to reading, sharing, auditing and erasing
+    it, a hat request to its approval, a member to their approval. No 5xx anywhere."""
+    auth = api_schema.config.headers["Authorization"]
+    seen: collections.Counter[tuple[str, str, int]] = collections.Counter()
+
+    class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
+        def before_call(self, case: Any) -> None:
+            if case.method in ("POST", "DELETE"):
+                case.headers = {**(case.headers or {}), "Idempotency-Key": str(uuid.uuid4())}
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": {"Authorization": auth}, "timeout": 60}
+
+        def after_call(self, response: Any, case: Any) -> None:
+            seen[(case.method, case.operation.path, response.status_code)] += 1
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=(not_a_server_error,))
+
+    Workflow.run(
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=5,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    # The links carried real ids: some operation on a path parameter found its resource.
+    found = [key for key in seen if "{" in key[1] and key[2] < 300]
+    assert found, sorted(seen)
