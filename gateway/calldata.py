@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 from eccoo.client.forwarder import DOMAIN_NAME, DOMAIN_VERSION, ForwardRequest
+from eccoo.gateway.signing import sign_digest
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
-from eth_typing import ABIFunction, Hash32
+from eth_typing import ABIFunction
 from eth_utils import keccak
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 from web3.contract import Contract
@@ -80,7 +81,7 @@ class ForwardRequestSigner:
         return keccak(b"\x19\x01" + self._separator + struct)
 
     def sign(self, account: LocalAccount, request: ForwardRequest) -> ForwardRequest:
-        signature = bytes(account.unsafe_sign_hash(Hash32(self.digest(request))).signature)
+        signature = sign_digest(bytes(account.key), self.digest(request))
         return ForwardRequest(**{**request.__dict__, "signature": signature})
 
     def execute(self, request: ForwardRequest) -> str:

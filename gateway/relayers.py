@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eccoo.gateway.forwarding import ForwardSigner, Prepared, save_forwarder_nonces
+from eccoo.gateway.signing import TransactionSigner
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction, RelayerNonce
 from eth_account.signers.local import LocalAccount
@@ -45,6 +46,7 @@ class RelayerPool:
         self.store = store
         self.w3 = w3
         self.accounts = {r.address: r for r in relayers}
+        self._signers = {r.address: TransactionSigner(bytes(r.key), chain_id) for r in relayers}
         self.chain_id = chain_id
         self._senders = ThreadPoolExecutor(len(relayers), thread_name_prefix="eccoo-send")
         self._gas_price_value, self._gas_price_until = 0, float("-inf")
@@ -157,27 +159,11 @@ class RelayerPool:
             slot = int(tx.lane, 16) if tx.lane else i
             relayer = addresses[slot % len(addresses)]
             nonce = next_nonce[relayer]
-            raw = self.accounts[relayer].sign_transaction(
-                {
-                    "to": Web3.to_checksum_address(to),
-                    "data": data,
-                    "value": 0,
-                    "gas": gas,
-                    "gasPrice": gas_price,
-                    "nonce": nonce,
-                    "chainId": self.chain_id,
-                }
+            raw, tx_hash = self._signers[relayer].sign(
+                nonce=nonce, gas_price=gas_price, gas=gas, to=to, data=data
             )
             next_nonce[relayer] = nonce + 1
-            signed.append(
-                Signed(
-                    tx.id,
-                    relayer,
-                    nonce,
-                    "0x" + bytes(raw.raw_transaction).hex(),
-                    "0x" + bytes(raw.hash).hex(),
-                )
-            )
+            signed.append(Signed(tx.id, relayer, nonce, "0x" + raw.hex(), "0x" + tx_hash.hex()))
         return signed
 
     def _gas_price(self) -> int:
