@@ -47,7 +47,9 @@ GAS_LIMITS = {
     "anchorCareNote": 100_000,
     "registerMember": 120_000,
     "grantHat": 100_000,
+    "revokeHat": 100_000,
     "grantRole": 100_000,
+    "revokeRole": 100_000,
 }
 # For a request that cannot be simulated yet (an earlier one of its signer is in flight).
 UNSIMULATED_GAS = 300_000

@@ -69,7 +69,8 @@ def _create(store: Store, custody: KeyCustody, principal: Principal, salt: bytes
 
 def onboard(services: Any, member: Member, principal: Principal) -> Member:
     """Remember the token's hats; members the IdP made coordinator, treasurer or admin are
-    approved and registered on chain on their first call (no one else could approve them)."""
+    approved and registered on chain on their first call (no one else could approve them).
+    A member already on its way to the chain gets the IdP's later hat changes mirrored."""
     token_hats = ",".join(sorted(principal.hats))
     privileged = principal.hats & PRIVILEGED
     if member.token_hats == token_hats and not (privileged and member.membership == "pending"):
@@ -77,15 +78,21 @@ def onboard(services: Any, member: Member, principal: Principal) -> Member:
     with services.store.unit() as session:
         row = session.get(Member, member.subject)
         assert row is not None
+        before = {h for h in row.token_hats.split(",") if h}
+        changed = row.token_hats != token_hats
         row.token_hats = token_hats
+        on_chain = row.membership in ("approved", "registered") and services.ledger is not None
         start_registration = (
             privileged and row.membership == "pending" and services.ledger is not None
         )
         if start_registration:
             row.membership = "approved"
         member = row
-    if start_registration:
-        from eccoo.gateway.onboarding import register_on_chain
+    # Only the request that made the change under the write lock queues its mirror.
+    from eccoo.gateway import onboarding
 
-        register_on_chain(services.ledger, services.store, member)
+    if start_registration:
+        onboarding.register_on_chain(services.ledger, services.store, member)
+    elif on_chain and changed:
+        onboarding.sync_hats(services.ledger, services.store, member, before)
     return member

@@ -1,10 +1,13 @@
-"""Putting an approved member on chain: register the pseudonymous id, then mirror the hats.
+"""Putting an approved member on chain: register the pseudonymous id, then mirror the hats,
+and keep mirroring them when the identity provider changes a member's hats later.
 
 The operator key (the network's deployer, admin on chain) signs these requests; the
 gateway decides who may ask (a coordinator's approval, or an IdP-granted privileged hat).
 """
 
 from __future__ import annotations
+
+import uuid
 
 from eccoo.gateway.chain import HAT_IDS, Ledger
 from eccoo.gateway.store.db import Store
@@ -17,7 +20,7 @@ TREASURER_ROLE = keccak(text="TREASURER_ROLE")
 
 
 def hats_to_mirror(store: Store, member: Member) -> list[str]:
-    with store.unit() as session:
+    with store.read() as session:
         approved = session.scalars(
             select(HatRequest.hat).where(
                 HatRequest.subject == member.subject, HatRequest.status == "approved"
@@ -44,26 +47,58 @@ def register_on_chain(ledger: Ledger, store: Store, member: Member) -> str:
     return first.id
 
 
-def grant_hat(ledger: Ledger, member: Member, hat: str) -> str:
-    """Put a hat on a registered member (operator-signed); treasurers also get the coin role."""
-    op = ledger.operator.address
+def grant_hat(ledger: Ledger, member: Member, hat: str, change: str = "") -> str:
+    """Put a hat on a registered member (operator-signed); treasurers also get the coin role.
+
+    `change` tells one grant of the same hat from another (after a revocation)."""
+    return _set_hat(ledger, member, hat, change, grant=True)
+
+
+def revoke_hat(ledger: Ledger, member: Member, hat: str, change: str) -> str:
+    """Take a hat off (operator-signed); a treasurer's coin role goes with it."""
+    return _set_hat(ledger, member, hat, change, grant=False)
+
+
+def _set_hat(ledger: Ledger, member: Member, hat: str, change: str, *, grant: bool) -> str:
+    op, verb = ledger.operator.address, "grant" if grant else "revoke"
+    suffix = f":{verb}:{change}" if change else ""
     submitted = ledger.forward(
         op,
         subject=member.subject,
-        kind="grant_hat",
+        kind=f"{verb}_hat",
         target="Membership",
-        fn="grantHat",
+        fn=f"{verb}Hat",
         args=(member.address, HAT_IDS[hat]),
-        request_hash=f"hat:{member.member_id}:{hat}",
+        request_hash=f"hat:{member.member_id}:{hat}{suffix}",
     )
     if hat == "treasurer":
         ledger.forward(
             op,
             subject=member.subject,
-            kind="grant_coin_role",
+            kind=f"{verb}_coin_role",
             target="CareCoin",
-            fn="grantRole",
+            fn=f"{verb}Role",
             args=(TREASURER_ROLE, member.address),
-            request_hash=f"coinrole:{member.member_id}",
+            request_hash=f"coinrole:{member.member_id}{suffix}",
         )
     return submitted.id
+
+
+def sync_hats(ledger: Ledger, store: Store, member: Member, before: set[str]) -> None:
+    """The identity provider changed the member's hats: grant what it added, revoke what it
+    took away, except hats a coordinator approved here (those stay until revoked here)."""
+    after = {h for h in member.token_hats.split(",") if h in HAT_IDS}
+    before = before & HAT_IDS.keys()
+    with store.read() as session:
+        approved = set(
+            session.scalars(
+                select(HatRequest.hat).where(
+                    HatRequest.subject == member.subject, HatRequest.status == "approved"
+                )
+            ).all()
+        )
+    change = uuid.uuid4().hex
+    for hat in sorted(after - before - approved):
+        grant_hat(ledger, member, hat, change)
+    for hat in sorted(before - after - approved):
+        revoke_hat(ledger, member, hat, change)

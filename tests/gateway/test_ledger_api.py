@@ -597,3 +597,39 @@ def test_fast_calldata_and_signatures_match_web3(live_gateway: Any) -> None:
     assert ledger.forwarding.requests.execute(fast) == ledger.forwarder.encode_abi(
         "execute", args=[fast.as_call_arg()]
     )
+
+
+def test_hats_the_identity_provider_takes_away_are_revoked_on_chain(
+    live_gateway: Any, realm_users: UserFactory
+) -> None:
+    """Roles come from the token: a treasurer whose role is removed at the IdP loses the
+    hat and the coin role on chain at their next call, and gets both back when it returns."""
+    from eccoo.gateway.realm import KeycloakAdmin
+
+    leaver = realm_users.create("treasurer", prefix="leaver")
+    ledger = live_gateway.services.ledger
+    address = live_gateway.client(leaver.token()).get("/api/v1/me").json()["address"]
+
+    def on_chain() -> tuple[bool, bool]:
+        return (
+            ledger.contracts["Membership"].functions.hasHat(address, 5).call(),
+            ledger.contracts["CareCoin"]
+            .functions.hasRole(keccak(text="TREASURER_ROLE"), address)
+            .call(),
+        )
+
+    def wait_for(expected: tuple[bool, bool]) -> None:
+        deadline = time.monotonic() + 90
+        while on_chain() != expected:
+            assert time.monotonic() < deadline, on_chain()
+            time.sleep(0.5)
+
+    wait_for((True, True))
+    with KeycloakAdmin(realm_users.endpoint, realm_users.realm.realm) as admin:
+        admin.revoke_realm_roles(leaver.user_id, ["treasurer"])
+    assert "treasurer" not in live_gateway.client(leaver.token()).get("/api/v1/me").json()["hats"]
+    wait_for((False, False))
+    with KeycloakAdmin(realm_users.endpoint, realm_users.realm.realm) as admin:
+        admin.grant_realm_roles(leaver.user_id, ["treasurer"])
+    assert "treasurer" in live_gateway.client(leaver.token()).get("/api/v1/me").json()["hats"]
+    wait_for((True, True))
