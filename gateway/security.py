@@ -8,6 +8,7 @@ at most once per interval when an unknown `kid` appears. Reasons are never echoe
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 import time
@@ -36,6 +37,7 @@ HATS = frozenset(
 )
 _KEY_TYPE_FOR_ALG = {"RS256": "RSA", "ES256": "EC"}
 _ACCESS_TOKEN_TYPES = {"jwt", "at+jwt", "application/at+jwt"}
+_MAX_CACHED_TOKENS = 10_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,10 @@ class Principal:
     @property
     def hats(self) -> frozenset[str]:
         return self.roles & HATS
+
+
+def _token_key(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
 
 def _b64json(part: str) -> dict[str, Any]:
@@ -128,20 +134,38 @@ class TokenValidator:
         self._issuer = settings.issuer.rstrip("/")
         self.jwks = jwks or JwksCache(settings)
         self._now = now or (lambda: int(time.time()))
+        # Tokens already validated, by SHA-256: reused until min(exp, cache time), never longer.
+        self._validated: dict[bytes, tuple[Principal, int]] = {}
+        self._cache_seconds = settings.token_cache_seconds
 
     def needs_keys(self, token: str) -> bool:
         """Would validating `token` fetch the provider's keys (a network call)?"""
+        if self._remembered(token) is not None:
+            return False
         try:
             kid = _b64json(token.split(".")[0]).get("kid")
         except (ValueError, UnicodeError):
             return False  # refused without a fetch
         return isinstance(kid, str) and bool(kid) and self.jwks.would_fetch(kid)
 
+    def _remembered(self, token: str) -> Principal | None:
+        cached = self._validated.get(_token_key(token))
+        return cached[0] if cached is not None and self._now() < cached[1] else None
+
     def validate(self, token: str) -> Principal:
+        remembered = self._remembered(token)
+        if remembered is not None:
+            return remembered
         try:
-            return self._validate(token)
+            principal = self._validate(token)
         except (JoseError, ValueError, KeyError, TypeError, UnicodeError) as exc:
             raise Unauthorized("invalid access token") from exc
+        if self._cache_seconds > 0:
+            if len(self._validated) >= _MAX_CACHED_TOKENS:
+                self._validated.clear()  # crude but bounded; the next calls refill it
+            until = min(int(principal.claims["exp"]), self._now() + self._cache_seconds)
+            self._validated[_token_key(token)] = (principal, until)
+        return principal
 
     def _validate(self, token: str) -> Principal:
         parts = token.split(".")

@@ -33,6 +33,8 @@ class GatewaySettings(BaseSettings):
     clock_leeway_seconds: int = 5
     jwks_cache_seconds: int = 300
     jwks_refetch_min_interval_seconds: float = 10.0
+    # A validated token is remembered this long (never past its `exp`); 0 checks every call.
+    token_cache_seconds: int = Field(default=30, ge=0, le=300)
 
     # Custodial keys are encrypted under this master key (32 bytes, hex or a file of hex).
     master_key: SecretStr | None = None

@@ -192,6 +192,20 @@ def test_expired_token_is_rejected(eccoo_realm: RealmInfo, member: Any) -> None:
         late.validate(token)
 
 
+def test_a_remembered_token_still_expires(eccoo_realm: RealmInfo, member: Any) -> None:
+    """Validated tokens are remembered for a few seconds, never past their `exp`."""
+    token = member.token()
+    exp = _parts(token)[1]["exp"]
+    settings = GatewaySettings(issuer=eccoo_realm.issuer, audience=eccoo_realm.audience)
+    clock = {"now": int(time.time())}
+    validator = TokenValidator(settings, now=lambda: clock["now"])
+    assert validator.validate(token).subject
+    assert validator.validate(token).subject  # from memory
+    clock["now"] = exp + settings.clock_leeway_seconds + 1
+    with pytest.raises(PermissionError):
+        validator.validate(token)
+
+
 def test_unknown_kid_refetch_is_rate_limited(eccoo_realm: RealmInfo, member: Any) -> None:
     settings = GatewaySettings(
         issuer=eccoo_realm.issuer,
