@@ -5,16 +5,23 @@
    straight to the node; 2. p95 time to acknowledge a submission at an offered load equal
    to the direct throughput; 3. secp256k1 signing, coincurve vs the pure-Python backend;
    4. JWT verifications per second with cached keys. Writes docs/bench/gateway.{json,md}.
-   The gateway runs in a process of its own (uvicorn, as `eccoo gateway run` does), so the
-   load generator does not share its interpreter. Not a test. Throwaway keys and users
-   only; every process it starts is stopped.
+   The gateway runs as `eccoo gateway run` does (API process + transaction worker
+   process), so the load generator does not share its interpreter. Phases 1 and 2 run
+   `--rounds` times on the same stack; the report gives each round and their medians.
+   Placements: `shared` lets validators, Keycloak and the gateway compete for every CPU;
+   `split` pins the validators and Keycloak to the last CPU and the gateway to the others
+   (validators on machines of their own, as in production); `both` (default) runs shared,
+   then split, on the same stack. CPU seconds per process group are read from /proc. Not a test.
+   Throwaway keys and users only; every process it starts is stopped.
 
-    .venv/bin/python bench/gateway_bench.py [--transfers 400] [--members 16]
+    .venv/bin/python bench/gateway_bench.py [--transfers 400] [--members 16] [--rounds 3]
+        [--placement shared|split|both]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import multiprocessing
 import os
@@ -23,13 +30,14 @@ import random
 import secrets
 import sqlite3
 import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from statistics import median
 from typing import Any
 
+import aiohttp
 import httpx
 import uvicorn
 from eccoo.client.deploy import deploy, poa_web3
@@ -52,6 +60,7 @@ from eccoo.settings import REPO_ROOT
 
 OUT_DIR = REPO_ROOT / "docs" / "bench"
 CONFIRMATIONS = 2
+BLOCK_SECONDS = 1.0  # the Clique period the benchmark's network is made with
 GAS_PRICE = 100 * 10**9
 
 
@@ -61,6 +70,69 @@ def free_base(nodes: int) -> int:
         if all(port_is_free(p) for p in range(base, base + PORT_STRIDE * (nodes + 2))):
             return base
     raise RuntimeError("no free port block")
+
+
+def cpu_seconds(gateway_pid: int | None) -> dict[str, float]:
+    """CPU seconds (user + system) used so far, by process group: geth, keycloak, the
+    gateway's API process, its transaction worker, this process; read from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    groups = dict.fromkeys(("geth", "keycloak", "gateway", "worker", "bench"), 0.0)
+    for entry, cmdline, fields in _processes():
+        used = (int(fields[11]) + int(fields[12])) / tick
+        pid = int(entry.name)
+        if pid == os.getpid():
+            groups["bench"] += used
+        elif pid == gateway_pid:
+            groups["gateway"] += used
+        elif gateway_pid is not None and int(fields[1]) == gateway_pid:
+            groups["worker"] += used
+        elif b"geth" in cmdline.split(b"\0")[0]:
+            groups["geth"] += used
+        elif b"keycloak" in cmdline:
+            groups["keycloak"] += used
+    return groups
+
+
+def _processes() -> list[tuple[Path, bytes, list[str]]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                found.append(
+                    (entry, (entry / "cmdline").read_bytes(), stat.rsplit(")", 1)[1].split())
+                )
+            except OSError:
+                continue
+    return found
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {k: round(after[k] - before[k], 2) for k in before}
+
+
+def place(gateway_pid: int) -> dict[str, list[int]]:
+    """`split` placement: validators and Keycloak on the last CPU, the gateway elsewhere."""
+    cpus = sorted(os.sched_getaffinity(0))
+    chain_cpus, gateway_cpus = {cpus[-1]}, set(cpus[:-1]) or {cpus[-1]}
+    for entry, cmdline, fields in _processes():
+        pid = int(entry.name)
+        if b"geth" in cmdline.split(b"\0")[0] or b"keycloak" in cmdline:
+            target = chain_cpus
+        elif pid == gateway_pid or int(fields[1]) == gateway_pid:
+            target = gateway_cpus
+        else:
+            continue
+        for task in (entry / "task").iterdir():  # every thread, not just the main one
+            try:
+                os.sched_setaffinity(int(task.name), target)
+            except OSError:
+                pass
+    return {"validators_and_keycloak": sorted(chain_cpus), "gateway": sorted(gateway_cpus)}
+
+
+def mid(values: Any) -> float:
+    return round(median(values), 3)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -116,7 +188,7 @@ class Stack:
         api.init_network(
             self.net,
             validators=4,
-            period=1,
+            period=int(BLOCK_SECONDS),
             base_port=free_base(4),
             prefund={a.address: 10**21 for a in direct_senders},
         )
@@ -138,7 +210,8 @@ def serve(settings: GatewaySettings) -> tuple[Any, str]:
     """The gateway in its own process; returns the process and its URL once healthy."""
     port = free_port()
     proc = multiprocessing.get_context("spawn").Process(
-        target=_run_gateway, args=(settings, port), daemon=True
+        target=_run_gateway,
+        args=(settings, port),  # not a daemon: it starts its worker
     )
     proc.start()
     url = f"http://127.0.0.1:{port}"
@@ -170,6 +243,81 @@ class TransactionStates:
         ).fetchone()
         return int(n)
 
+    def timeline(self, ids: list[str], since: float) -> dict[str, Any]:
+        """When the last of `ids` was signed and sent (seconds after `since`, wall clock),
+        and how many were mined in each block."""
+        marks = ",".join("?" * len(ids))
+        (last_sent,) = self.db.execute(
+            f"SELECT max(sent_at) FROM transactions WHERE id IN ({marks})", ids
+        ).fetchone()
+        blocks = self.db.execute(
+            f"SELECT block_number, count(*) FROM transactions WHERE id IN ({marks}) "
+            "GROUP BY block_number ORDER BY block_number",
+            ids,
+        ).fetchall()
+        return {
+            "last_sent_s": round(last_sent - since, 3) if last_sent else None,
+            "per_block": [n for _block, n in blocks],
+        }
+
+
+def next_block(w3: Any, offset: float) -> float:
+    """Wait for a new block, then `offset` seconds more, and return that time. A round's
+    two phases start at the same point of the block period (a paired comparison); the
+    rounds spread that point evenly over the period, as real requests would fall."""
+    seen = w3.eth.block_number
+    while w3.eth.block_number == seen:
+        time.sleep(0.005)
+    time.sleep(offset)
+    return time.monotonic()
+
+
+async def post_transfers(
+    url: str,
+    auth: dict[str, str],
+    me: dict[str, Any],
+    names: list[str],
+    indices: range,
+    latencies: list[float],
+    rate: float | None,
+) -> list[str]:
+    """Transfers through the gateway: 16 at a time (a burst), or one every 1/rate seconds."""
+    loop = asyncio.get_running_loop()
+    gate = asyncio.Semaphore(16 if rate is None else len(indices) or 1)
+    start = loop.time()
+    async with aiohttp.ClientSession(
+        base_url=url, connector=aiohttp.TCPConnector(limit=128)
+    ) as session:
+
+        async def one(i: int) -> str:
+            if rate is not None:
+                await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
+            n, to = names[i % len(names)], me[names[(i + 1) % len(names)]]["address"]
+            headers = {"Authorization": auth[n], "Idempotency-Key": str(uuid.uuid4())}
+            async with gate:
+                started = time.perf_counter()
+                async with session.post(
+                    "/api/v1/transfers", json={"to": to, "amount": 1}, headers=headers
+                ) as reply:
+                    body = await reply.json()
+                latencies.append(time.perf_counter() - started)
+            assert reply.status == 202, body
+            return str(body["transaction"]["id"])
+
+        return list(await asyncio.gather(*(one(i) for i in indices)))
+
+
+def wait_settled(states: TransactionStates, timeout: float = 120) -> None:
+    """Until nothing the gateway queued is still on its way (so rounds do not overlap)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        (n,) = states.db.execute(
+            "SELECT count(*) FROM transactions WHERE state IN ('queued','signed','sent','mined')"
+        ).fetchone()
+        if n == 0:
+            return
+        time.sleep(0.2)
+
 
 def wait_confirmed_direct(w3: Any, hashes: list[str], timeout: float = 600) -> float:
     pending = set(hashes)
@@ -195,6 +343,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--transfers", type=int, default=400)
     parser.add_argument("--members", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--placement", choices=("shared", "split", "both"), default="both")
     parser.add_argument("--keycloak-url")
     parser.add_argument("--admin-password-file")
     parser.add_argument(
@@ -212,6 +362,7 @@ def main() -> None:
         "transfers": args.transfers,
         "members": args.members,
         "confirmations": CONFIRMATIONS,
+        "rounds": args.rounds,
     }
     proc: Any = None
     try:
@@ -234,11 +385,16 @@ def main() -> None:
                 hats = ["coordinator", "treasurer"] if name == "boss" else []
                 username = f"bench-{name}-{secrets.token_hex(3)}"
                 admin.ensure_user(username, password, hats=hats)
-                people[name] = token_for(stack.realm, username, password)
-        clients = {
-            n: httpx.Client(base_url=url, headers={"Authorization": f"Bearer {t}"}, timeout=60)
-            for n, t in people.items()
-        }
+                people[name] = (username, password)
+
+        def sign_in() -> None:
+            """Fresh access tokens (they live minutes; a run of several rounds lives longer)."""
+            for n, (username, password) in people.items():
+                token = token_for(stack.realm, username, password)
+                clients[n].headers["Authorization"] = f"Bearer {token}"
+
+        clients = {n: httpx.Client(base_url=url, timeout=60) for n in people}
+        sign_in()
         me = {n: c.get("/api/v1/me").json() for n, c in clients.items()}
         for n in me:
             if n != "boss":
@@ -288,90 +444,121 @@ def main() -> None:
         while states.count(mints, ("confirmed",)) < len(mints):
             time.sleep(0.2)
 
-        # --- 1a. direct: pre-signed CareCoin transfers straight to the node --------------------
+        names = [n for n in me if n != "boss"]
         per = args.transfers // args.members
-        raws, hashes = [], []
-        for i, acct in enumerate(direct):
-            to = direct[(i + 1) % len(direct)].address
-            base = stack.w3.eth.get_transaction_count(acct.address)
-            for k in range(per):
-                tx = coin.functions.transfer(to, 1).build_transaction(
+
+        def submit(indices: range, latencies: list[float], rate: float | None = None) -> list[str]:
+            """POST one transfer per index from one event loop (a light load generator)."""
+            auth = {n: str(clients[n].headers["Authorization"]) for n in names}
+            return asyncio.run(post_transfers(url, auth, me, names, indices, latencies, rate))
+
+        placements = ["shared", "split"] if args.placement == "both" else [args.placement]
+        result["placements"] = {}
+        for placement in placements:
+            if placement == "split":
+                result["cpus"] = place(proc.pid)
+            rounds = []
+            for number in range(args.rounds):
+                sign_in()
+                offset = BLOCK_SECONDS * (number + 0.5) / args.rounds
+                # --- 1a. direct: pre-signed CareCoin transfers straight to the node ---
+                raws, hashes = [], []
+                for i, acct in enumerate(direct):
+                    to = direct[(i + 1) % len(direct)].address
+                    base = stack.w3.eth.get_transaction_count(acct.address)
+                    for k in range(per):
+                        tx = coin.functions.transfer(to, 1).build_transaction(
+                            {
+                                "from": acct.address,
+                                "nonce": base + k,
+                                "gas": 80_000,
+                                "gasPrice": GAS_PRICE,
+                                "chainId": stack.manifest.chain_id,
+                            }
+                        )
+                        signed = acct.sign_transaction(tx)
+                        raws.append(signed.raw_transaction)
+                        hashes.append("0x" + bytes(signed.hash).hex())
+                cpu0 = cpu_seconds(proc.pid)
+                t0 = next_block(stack.w3, offset)
+                head = stack.w3.eth.block_number
+                with ThreadPoolExecutor(8) as pool:
+                    list(pool.map(stack.w3.eth.send_raw_transaction, raws))
+                direct_sent_s = time.monotonic() - t0
+                direct_tps = len(raws) / (wait_confirmed_direct(stack.w3, hashes) - t0)
+                direct_blocks = [
+                    len(stack.w3.eth.get_block(n)["transactions"])
+                    for n in range(head + 1, head + 4)
+                ]
+                cpu_direct = cpu_delta(cpu0, cpu_seconds(proc.pid))
+
+                # --- 1b. through the gateway ---
+                burst: list[float] = []
+                total = per * len(names)
+                cpu0 = cpu_seconds(proc.pid)
+                t0 = next_block(stack.w3, offset)
+                wall0 = time.time()
+                ids = submit(range(total), burst)
+                last_ack_s = time.monotonic() - t0
+                while True:
+                    done = states.count(ids, ("confirmed",))
+                    bad = states.count(ids, ("failed", "reverted"))
+                    if done + bad >= total:
+                        break
+                    time.sleep(0.1)
+                gateway_tps = total / (time.monotonic() - t0)
+                timeline = {
+                    "direct_all_sent_s": round(direct_sent_s, 3),
+                    "direct_per_block": [n for n in direct_blocks if n],
+                    "gateway_last_ack_s": round(last_ack_s, 3),
+                    **{f"gateway_{k}": v for k, v in states.timeline(ids, wall0).items()},
+                }
+                cpu_gateway = cpu_delta(cpu0, cpu_seconds(proc.pid))
+
+                # --- 2. ack latency at an offered load equal to the chain's throughput ---
+                rate = max(1.0, direct_tps)
+                count = min(int(rate * 10), 2000)
+                acks: list[float] = []
+                submit(range(count), acks, rate)
+                rounds.append(
                     {
-                        "from": acct.address,
-                        "nonce": base + k,
-                        "gas": 80_000,
-                        "gasPrice": GAS_PRICE,
-                        "chainId": stack.manifest.chain_id,
+                        "start_offset_s": round(offset, 3),
+                        "direct_confirmed_tps": round(direct_tps, 1),
+                        "gateway_confirmed_tps": round(gateway_tps, 1),
+                        "ratio": round(gateway_tps / direct_tps, 3),
+                        "gateway_failed_or_reverted": bad,
+                        "ack_under_burst_p95_ms": round(percentile(burst, 0.95) * 1000, 1),
+                        "offered_rate_per_s": round(rate, 1),
+                        "ack_requests": count,
+                        "ack_p50_ms": round(percentile(acks, 0.5) * 1000, 1),
+                        "ack_p95_ms": round(percentile(acks, 0.95) * 1000, 1),
+                        "timeline": timeline,
+                        "cpu_seconds_direct": cpu_direct,
+                        "cpu_seconds_gateway": cpu_gateway,
                     }
                 )
-                signed = acct.sign_transaction(tx)
-                raws.append(signed.raw_transaction)
-                hashes.append("0x" + bytes(signed.hash).hex())
-        t0 = time.monotonic()
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(stack.w3.eth.send_raw_transaction, raws))
-        direct_tps = len(raws) / (wait_confirmed_direct(stack.w3, hashes) - t0)
-
-        # --- 1b. through the gateway ------------------------------------------------------------
-        names = [n for n in me if n != "boss"]
-        latencies: list[float] = []
-        lock = threading.Lock()
-
-        def submit(i: int) -> str:
-            n = names[i % len(names)]
-            to = me[names[(i + 1) % len(names)]]["address"]
-            started = time.perf_counter()
-            reply = clients[n].post(
-                "/api/v1/transfers",
-                json={"to": to, "amount": 1},
-                headers={"Idempotency-Key": str(uuid.uuid4())},
-            )
-            with lock:
-                latencies.append(time.perf_counter() - started)
-            assert reply.status_code == 202, reply.text
-            return str(reply.json()["transaction"]["id"])
-
-        total = per * len(names)
-        t0 = time.monotonic()
-        with ThreadPoolExecutor(16) as pool:
-            ids = list(pool.map(submit, range(total)))
-        while True:
-            done = states.count(ids, ("confirmed",))
-            bad = states.count(ids, ("failed", "reverted"))
-            if done + bad >= total:
-                break
-            time.sleep(0.1)
-        gateway_tps = total / (time.monotonic() - t0)
-        result["throughput"] = {
-            "direct_confirmed_tps": round(direct_tps, 1),
-            "gateway_confirmed_tps": round(gateway_tps, 1),
-            "ratio": round(gateway_tps / direct_tps, 3),
-            "target_ratio": 0.8,
-            "gateway_failed_or_reverted": bad,
-            "ack_under_burst_p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
-        }
-
-        # --- 2. acknowledgement latency at an offered load equal to the chain's throughput ------
-        rate = max(1.0, direct_tps)
-        count = min(int(rate * 10), 2000)
-        latencies.clear()
-        with ThreadPoolExecutor(32) as pool:
-            start = time.perf_counter()
-            futures = []
-            for i in range(count):
-                delay = start + i / rate - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                futures.append(pool.submit(submit, i))
-            for f in futures:
-                f.result()
-        result["ack_latency"] = {
-            "offered_rate_per_s": round(rate, 1),
-            "requests": count,
-            "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
-            "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
-            "target_p95_ms": 50,
-        }
+                wait_settled(states)
+            measured: dict[str, Any] = {"rounds_detail": rounds}
+            measured["throughput"] = {
+                "direct_confirmed_tps": mid(r["direct_confirmed_tps"] for r in rounds),
+                "gateway_confirmed_tps": mid(r["gateway_confirmed_tps"] for r in rounds),
+                "ratio": mid(r["ratio"] for r in rounds),
+                "target_ratio": 0.8,
+                "gateway_failed_or_reverted": sum(r["gateway_failed_or_reverted"] for r in rounds),
+                "ack_under_burst_p95_ms": mid(r["ack_under_burst_p95_ms"] for r in rounds),
+            }
+            measured["ack_latency"] = {
+                "offered_rate_per_s": mid(r["offered_rate_per_s"] for r in rounds),
+                "requests": sum(r["ack_requests"] for r in rounds),
+                "p50_ms": mid(r["ack_p50_ms"] for r in rounds),
+                "p95_ms": mid(r["ack_p95_ms"] for r in rounds),
+                "target_p95_ms": 50,
+            }
+            result["placements"][placement] = measured
+        # The headline is the first placement (the shared machine when both ran).
+        result.update(
+            {k: result["placements"][placements[0]][k] for k in ("throughput", "ack_latency")}
+        )
 
         # --- 3. signing backends -----------------------------------------------------------------
         key = secrets.token_bytes(32)
@@ -392,8 +579,10 @@ def main() -> None:
         result["signing_per_s"] = signing
 
         # --- 4. JWT verifications per second with cached keys -----------------------------------
-        validator = TokenValidator(settings)
-        token = people["boss"]
+        # Every call verified (the gateway also remembers validated tokens for a few seconds).
+        validator = TokenValidator(settings.model_copy(update={"token_cache_seconds": 0}))
+        sign_in()
+        token = str(clients["boss"].headers["Authorization"]).removeprefix("Bearer ")
         validator.validate(token)
         n, started = 0, time.perf_counter()
         while time.perf_counter() - started < 3:
@@ -413,57 +602,53 @@ def main() -> None:
 
 # The analysis of the committed figures (rewrite it with --report-only after a new run).
 READING_TEXT = """\
-Signing and JWT targets are met. Both gateway targets are still missed on this shared
-2-core machine (four geth validators, Keycloak and the load generator run beside the
-gateway), but the distance shrank: 0.28 → 0.52 of direct throughput, and ack p95 at the
-chain's throughput 3.2 s → 156 ms (p50 1.8 s → 39 ms), at a higher offered load than
-before (direct reached 114/s in this run, 78.6/s in the previous one).
+All four targets are met in this run on the shared machine (ratio 0.958, ack p95 48.7 ms,
+signing 27x, JWT 17k/s); with the validators on a CPU of their own the acknowledgement p95
+is 6.6-9.2 ms in every round, but the throughput ratio there was 0.75 in this run. Both
+gateway figures sit close to their targets on this 2-CPU machine, and runs differ: the
+eight multi-round runs made today since the worker moved to its own process (the code
+improving between them) gave shared-machine medians of ratio 0.75-0.96 (seven of eight at
+or above 0.8) and ack p95 of 39-74 ms (four of eight at or under 50 ms, two of the last four).
 
-What changed since the previous run: a submission now does auth, validation and ONE
-durable commit (idempotency record + answer + queued row) and answers 202; it never
-calls the node. Simulation (one JSON-RPC batch of `eth_call`s per worker round, only for
-a signer's first request not queued behind one in flight), EIP-712 signing, relayer
-signing and broadcasting moved to the worker, which commits a whole round at once and
-sends each relayer's transactions as one JSON-RPC batch, relayers in parallel. web3's
-`encode_abi` (0.9 ms a call) and `encode_typed_data` were replaced by cached selectors
-and a hand-rolled EIP-712 digest (0.01 ms; 0.44 ms with the signature), checked byte for
-byte against web3 in the tests. The benchmark now runs the gateway in its own process;
-before, its 32 client threads shared the gateway's interpreter (that is also why JWT
-verifications/s rose from 4.6k to 18.8k, probably: the earlier figure was taken while
-the in-process server and its worker still competed for the GIL).
+Why the ratio jumps: 400 transfers are a burst the chain takes in one or two 1 s blocks.
+Direct, all 400 are at the node 0.3-0.6 s after the start; through the gateway the last is
+acknowledged 0.7-1.0 s after it and signed and sent 0.1-0.3 s later (`timeline` in the
+JSON). When a block boundary falls between the two, the gateway's last transfers are
+confirmed one block later and the ratio is about 0.75; otherwise about 0.95. The rounds
+start at four evenly spread points of the block period, the same point for both phases of
+a round, so the medians reflect where real requests would fall. Why the tail: the spikes
+come once a second, when four geth validators import a block on the same two CPUs; with
+them on their own CPU the p95 falls from ~50 ms to under 10 ms, and p50 is 2-4 ms either way.
 
-Where the time goes now (py-spy, wall clock, on a separate profiled run whose figures
-are slower and not reported): the request threads spend ~62 % of their time waiting to
-enter the store's write lock, and well under 5 % doing their own work inside it; the
-worker thread is idle ~37 % of the time and spends ~26 % on EIP-712 signing, ~8 % on
-relayer signing, the rest on store reads and receipts. The visible queue is at the one
-in-process write lock, held per request for the whole unit (BEGIN IMMEDIATE ... COMMIT)
-while 40 request threads and the worker contend for the GIL, so the holder is often
-descheduled. A group-commit variant (one writer thread committing the submissions of
-many requests together, each answered after its commit) was tried and measured in a
-separate run on the same code otherwise: ratio 0.47, ack p95 289 ms (p50 80 ms) at
-119/s offered, no better, so it was not kept. That suggests the wait for the lock
-mostly measures the process being starved of CPU (load average above 3 on 2 cores
-before the benchmark starts), not the lock itself. A run with 8 request threads instead
-of anyio's default 40 gave more throughput (0.58x) but slower acknowledgements (p95
-405 ms, p50 264 ms at 111/s: requests wait for a thread instead of for the lock), so
-that was not kept either. Next steps: run the worker in its own process (it shares
-nothing but the database with the request path), or several request processes in
-front of one worker (PostgreSQL instead of SQLite); and measure on a machine where the
-validators do not share the gateway's two cores."""
+What changed since the previous committed run (ratio 0.52, p95 156 ms): the transaction
+worker runs in its own process at niceness 5, so its signing rounds no longer take the
+interpreter lock from requests (with niceness 0 the p95 was ~97 ms); the submission path's
+dependencies and handlers are async and its statements are built once and run as Core
+(API CPU per transfer ~4.4 -> ~1.3 ms); the worker writes with bulk updates, opens each
+member's key once per round, reads receipts only when a block arrives, signs with
+libsecp256k1 directly (worker CPU ~2.4 -> ~1.1 ms per transfer) and reports a round's
+changes in one message; the store's two processes queue on a lock file, not in SQLite's
+busy handler. The load generator is one asyncio loop (aiohttp), not 32 threads.
+
+Next, if the margin matters: relay a round's forward requests as one `executeBatch`
+transaction (less gas and far less geth work per transfer, and all of a burst in one
+transaction), and keep validators off the gateway's CPUs in production, as the split
+placement shows."""
 READING = READING_TEXT.splitlines()
 
 
-def write_report(result: dict[str, Any]) -> None:
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    (OUT_DIR / "gateway.json").write_text(json.dumps(result, indent=2) + "\n")
-    t, a, s = result["throughput"], result["ack_latency"], result["signing_per_s"]
+PLACEMENT_TITLES = {
+    "shared": "validators, Keycloak and the gateway share both CPUs",
+    "split": "validators and Keycloak on one CPU, the gateway on the other",
+}
+
+
+def _placement_lines(name: str, measured: dict[str, Any], transfers: int) -> list[str]:
+    t, a = measured["throughput"], measured["ack_latency"]
     lines = [
-        "# Gateway benchmark",
+        f"### {name}: {PLACEMENT_TITLES[name]}",
         "",
-        f"One run of `bench/gateway_bench.py` on {result['machine']['cpus']} CPUs (shared), "
-        f"4-validator Clique (1 s blocks), {result['transfers']} CareCoin transfers, "
-        f"{result['members']} senders, confirmed = {result['confirmations']} blocks.",
+        "Medians over the rounds:",
         "",
         "| measure | value | target |",
         "|---|---|---|",
@@ -474,6 +659,47 @@ def write_report(result: dict[str, Any]) -> None:
         f"| ack p95 at offered load {a['offered_rate_per_s']}/s ({a['requests']} requests) | "
         f"{a['p95_ms']} ms (p50 {a['p50_ms']} ms) | ≤ {a['target_p95_ms']} ms |",
         f"| ack p95 under the burst of phase 1 | {t['ack_under_burst_p95_ms']} ms | |",
+        f"| transfers failed or reverted | {t['gateway_failed_or_reverted']} | 0 |",
+        "",
+        "Each round (CPU = milliseconds of CPU per transfer in phase 1b, from /proc):",
+        "",
+        "| round | direct/s | gateway/s | ratio | ack p50 | ack p95 | CPU API | CPU worker "
+        "| CPU geth (all 4) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for i, r in enumerate(measured["rounds_detail"], 1):
+        cpu = r["cpu_seconds_gateway"]
+        per = {k: round(v * 1000 / transfers, 2) for k, v in cpu.items()}
+        lines.append(
+            f"| {i} | {r['direct_confirmed_tps']} | {r['gateway_confirmed_tps']} | {r['ratio']} "
+            f"| {r['ack_p50_ms']} ms | {r['ack_p95_ms']} ms | {per['gateway']} | "
+            f"{per['worker']} | {per['geth']} |"
+        )
+    return [*lines, ""]
+
+
+def write_report(result: dict[str, Any]) -> None:
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    (OUT_DIR / "gateway.json").write_text(json.dumps(result, indent=2) + "\n")
+    s = result["signing_per_s"]
+    lines = [
+        "# Gateway benchmark",
+        "",
+        f"One run of `bench/gateway_bench.py` on {result['machine']['cpus']} CPUs, "
+        f"4-validator Clique (1 s blocks), {result['transfers']} CareCoin transfers per phase, "
+        f"{result['members']} senders, confirmed = {result['confirmations']} blocks, "
+        f"{result['rounds']} rounds per placement. Phase 1: the same burst of transfers "
+        "pre-signed straight to a node, then through the gateway; phase 2: requests offered "
+        "at the rate the chain confirmed in phase 1, acknowledgement time measured.",
+        "",
+    ]
+    for name, measured in result["placements"].items():
+        lines += _placement_lines(name, measured, result["transfers"])
+    lines += [
+        "### Signing and tokens",
+        "",
+        "| measure | value | target |",
+        "|---|---|---|",
         f"| secp256k1 signatures/s, coincurve vs pure Python | {s['coincurve']} vs "
         f"{s['pure_python']} ({s['speedup']}x) | ≥ {s['target_speedup']}x |",
         f"| JWT verifications/s (cached JWKS) | {result['jwt_verifications_per_s']} | |",
