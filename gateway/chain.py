@@ -77,10 +77,23 @@ class Ledger:
             store, self.w3, self.forwarder, self.chain_id, self.decoder, lambda a: self.key_for(a)
         )
         self.decoder.inner_call = self.forwarding.inner_call  # type: ignore[attr-defined]
+        self._settings, self._wake_event = settings, wake_event
+        self._relayers = manifest.relayers
+        # Built by `start`, in the worker process only: the API never opens relayer keys.
+        self.tm: TransactionManager | None = None
+        # What a request calls after queueing: the API points it at its worker process.
+        self.wake: Callable[[], None] = lambda: None
+
+    def _operator_key(self, address: str) -> LocalAccount | None:
+        return self.operator if address == self.operator.address else None
+
+    def start(self) -> None:
+        """Run the transaction manager here (in the worker process; see `worker`)."""
+        settings = self._settings
         self.tm = TransactionManager(
-            store,
+            self.store,
             self.w3,
-            [load_account(r) for r in manifest.relayers],
+            [load_account(r) for r in self._relayers],
             chain_id=self.chain_id,
             confirmations=settings.confirmations,
             poll_seconds=settings.tx_poll_seconds,
@@ -88,20 +101,14 @@ class Ledger:
             decoder=self.decoder,
             on_change=self._changed,
             forwarding=self.forwarding,
-            wake_event=wake_event,
+            wake_event=self._wake_event,
         )
-        # What a request calls after queueing: the API points it at its worker process.
-        self.wake: Callable[[], None] = self.tm.wake
-
-    def _operator_key(self, address: str) -> LocalAccount | None:
-        return self.operator if address == self.operator.address else None
-
-    def start(self) -> None:
-        """Run the transaction manager here (in the worker process; see `worker`)."""
+        self.wake = self.tm.wake
         self.tm.start()
 
     def stop(self) -> None:
-        self.tm.stop()
+        if self.tm is not None:
+            self.tm.stop()
 
     def listen(self, fn: Callable[[list[ChainTransaction]], None]) -> None:
         """Call `fn` with the transactions whose state changed, a round's worth at a time."""
@@ -147,7 +154,7 @@ class Ledger:
         if found is not None:
             return found
         contract = self.contracts[target]
-        tx = self.tm.queue_row(
+        tx = TransactionManager.queue_row(
             subject=subject,
             kind=kind,
             to=contract.address,
@@ -157,7 +164,7 @@ class Ledger:
             lane=signer,
             signer=signer,
         )
-        self.tm.insert_row(session, tx)
+        TransactionManager.insert_row(session, tx)
         return tx
 
     def forward(self, signer: str, **action: Any) -> Submitted:
@@ -181,7 +188,7 @@ class Ledger:
         found = queued_before(session, request_hash)
         if found is not None:
             return found
-        tx = self.tm.queue_row(
+        tx = TransactionManager.queue_row(
             subject=subject,
             kind=kind,
             to=self.forwarder.address,
@@ -192,7 +199,7 @@ class Ledger:
             signer=request.from_,
             forward_nonce=request.nonce,
         )
-        self.tm.insert_row(session, tx)
+        TransactionManager.insert_row(session, tx)
         return tx
 
     def transactions_of(self, subject: str, limit: int = 50) -> list[ChainTransaction]:

@@ -60,7 +60,7 @@ def submit_once(
     """
     try:
         with store.unit() as session:
-            found = _record(session, subject, key)
+            found = hot.record(session, subject, key)
             if found is None:
                 status, body = enqueue(session)
                 _save(session, subject, key, fingerprint, status, body)
@@ -69,7 +69,7 @@ def submit_once(
             raise
         status, body = exc.status_code, exc.to_dict()
         with store.unit() as session:  # nothing was queued: the unit above rolled back
-            found = _record(session, subject, key)  # unless the same key got in meanwhile
+            found = hot.record(session, subject, key)  # unless the same key got in meanwhile
             if found is None:
                 _save(session, subject, key, fingerprint, status, body)
     if found is not None:
@@ -77,10 +77,6 @@ def submit_once(
     if then is not None and status < 300:
         then()
     return JSONResponse(body, status_code=status)
-
-
-def _record(session: Session, subject: str, key: str) -> Any:
-    return hot.record(session, subject, key)
 
 
 def _save(

@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 
 from eccoo.gateway.chain import HAT_IDS, Ledger
+from eccoo.gateway.store import hot
 from eccoo.gateway.store.db import Store
-from eccoo.gateway.store.models import HatRequest, Member
+from eccoo.gateway.store.models import Member
 from eth_utils import keccak
-from sqlalchemy import select
 
 PRIVILEGED = frozenset({"coordinator", "treasurer", "admin"})
 TREASURER_ROLE = keccak(text="TREASURER_ROLE")
@@ -21,11 +21,7 @@ TREASURER_ROLE = keccak(text="TREASURER_ROLE")
 
 def hats_to_mirror(store: Store, member: Member) -> list[str]:
     with store.read() as session:
-        approved = session.scalars(
-            select(HatRequest.hat).where(
-                HatRequest.subject == member.subject, HatRequest.status == "approved"
-            )
-        ).all()
+        approved = hot.approved_hats(session, member.subject)
     token = [h for h in member.token_hats.split(",") if h in HAT_IDS]
     return sorted(set(token) | set(approved))
 
@@ -90,13 +86,7 @@ def sync_hats(ledger: Ledger, store: Store, member: Member, before: set[str]) ->
     after = {h for h in member.token_hats.split(",") if h in HAT_IDS}
     before = before & HAT_IDS.keys()
     with store.read() as session:
-        approved = set(
-            session.scalars(
-                select(HatRequest.hat).where(
-                    HatRequest.subject == member.subject, HatRequest.status == "approved"
-                )
-            ).all()
-        )
+        approved = set(hot.approved_hats(session, member.subject))
     change = uuid.uuid4().hex
     for hat in sorted(after - before - approved):
         grant_hat(ledger, member, hat, change)

@@ -159,8 +159,7 @@ class TransactionManager:
             )
 
     def get(self, tx_id: str) -> ChainTransaction | None:
-        with self.store.read() as session:
-            return session.get(ChainTransaction, tx_id)
+        return read_transaction(self.store, tx_id)
 
     # --- the worker ------------------------------------------------------------------------
     def reconcile(self) -> None:
@@ -244,3 +243,8 @@ class TransactionManager:
                 return tx
             time.sleep(0.1)
         raise TimeoutError(f"transaction {tx_id} did not reach {states} in {timeout:.0f}s")
+
+
+def read_transaction(store: Store, tx_id: str) -> ChainTransaction | None:
+    with store.read() as session:
+        return session.get(ChainTransaction, tx_id)

@@ -6,13 +6,14 @@ atomically (write + rename). It never holds a secret: no password, no URL creden
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
 from collections import deque
 from pathlib import Path
 from typing import Any
+
+from eccoo.services.process import pid_alive
 
 # The keys the issue names, plus a few that help an operator.
 KEYS = ("cursor", "head", "lag_blocks", "lag_seconds", "events_per_second", "last_error")
@@ -109,20 +110,5 @@ def read_status(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     pid = status.get("pid")
-    status["running"] = isinstance(pid, int) and pid > 0 and _alive(pid)
+    status["running"] = isinstance(pid, int) and pid > 0 and pid_alive(pid)
     return status
-
-
-def _alive(pid: int) -> bool:
-    """True if `pid` runs; a killed but not yet reaped process (zombie) counts as dead."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError, IndexError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True

@@ -65,7 +65,8 @@ def free_port() -> int:
     raise PortBusy(f"no free port in {_SERVICE_PORTS.start}-{_SERVICE_PORTS.stop - 1}")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True if `pid` runs; a killed but not yet reaped process (zombie) counts as dead."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -73,7 +74,7 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     # A zombie child still answers kill(0); look at its state.
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, IndexError):
         stat = Path(f"/proc/{pid}/stat").read_text()
         if stat.rsplit(")", 1)[1].split()[0] == "Z":
             return False
@@ -111,7 +112,7 @@ class ManagedProcess:
         except (OSError, ValueError):
             return None
         pid = int(record.get("pid", 0))
-        if pid <= 0 or not _pid_alive(pid):
+        if pid <= 0 or not pid_alive(pid):
             return None
         # Guard against pid reuse: the process must have started when ours did (an exec,
         # like kc.sh becoming java, keeps the pid and its start time).
@@ -189,13 +190,13 @@ class ManagedProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, sig)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _pid_alive(pid):
+        while time.monotonic() < deadline and pid_alive(pid):
             self._reap()
             time.sleep(0.1)
-        if _pid_alive(pid):
+        if pid_alive(pid):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            while _pid_alive(pid):
+            while pid_alive(pid):
                 self._reap()
                 time.sleep(0.05)
         self._reap()

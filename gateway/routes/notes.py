@@ -18,6 +18,7 @@ from eccoo.gateway.routes.appointments import VisibleAppointment
 from eccoo.gateway.routes.transactions import transaction_public
 from eccoo.gateway.schemas import Strict
 from eccoo.gateway.store.models import AuditEntry, Member
+from eccoo.gateway.txmanager import read_transaction
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -137,7 +138,7 @@ def write_note(
             request_hash=f"note:{note.id}",
         )
         _audit(services, caller, "note_written", note.id)
-        tx = ledger.tm.get(submitted.id)
+        tx = read_transaction(services.store, submitted.id)
         created = NoteCreated(
             note=_public(note), transaction=transaction_public(tx) if tx else None
         )

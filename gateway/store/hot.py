@@ -43,10 +43,13 @@ def connection(session: Session) -> Connection:
 
 def member_and_hats(session: Session, subject: str) -> tuple[Member | None, list[str]]:
     """The member row (as a detached `Member`) and their approved requestable hats."""
-    conn = connection(session)
-    row = conn.execute(MEMBER, {"subject": subject}).mappings().first()
-    approved = [hat for (hat,) in conn.execute(APPROVED_HATS, {"subject": subject})]
-    return (Member(**row) if row is not None else None), approved
+    row = connection(session).execute(MEMBER, {"subject": subject}).mappings().first()
+    return (Member(**row) if row is not None else None), approved_hats(session, subject)
+
+
+def approved_hats(session: Session, subject: str) -> list[str]:
+    """The hats a coordinator approved here for `subject` (requests with status approved)."""
+    return [hat for (hat,) in connection(session).execute(APPROVED_HATS, {"subject": subject})]
 
 
 def record(session: Session, subject: str, key: str) -> Any:

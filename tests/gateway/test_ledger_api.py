@@ -18,36 +18,12 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import keccak
+from fixtures.api import post, submit_ok, wait_tx
 from fixtures.identity import UserFactory
 
 pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
 
 FUNDER = "0x" + keccak(text="funder:local-authority").hex()
-
-
-def wait_tx(client: httpx.Client, tx_id: str, timeout: float = 90) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        tx = client.get(f"/api/v1/transactions/{tx_id}").json()
-        if tx["state"] in ("confirmed", "failed", "reverted"):
-            return tx
-        time.sleep(0.3)
-    raise AssertionError(f"transaction {tx_id} still {tx['state']}")
-
-
-def post(
-    client: httpx.Client, path: str, body: Any = None, key: str | None = None
-) -> httpx.Response:
-    headers = {"Idempotency-Key": key or str(uuid.uuid4())}
-    return client.post(path, json=body, headers=headers)
-
-
-def submit_ok(client: httpx.Client, path: str, body: Any = None) -> dict[str, Any]:
-    reply = post(client, path, body)
-    assert reply.status_code == 202, reply.text
-    tx = wait_tx(client, reply.json()["transaction"]["id"])
-    assert tx["state"] == "confirmed", tx
-    return tx
 
 
 class Cast:

@@ -12,26 +12,16 @@ import time
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
 from eth_utils import keccak
+from fixtures.api import submit_ok
 from fixtures.identity import UserFactory
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
 FUNDER = "0x" + keccak(text="funder:fuzz").hex()
-
-
-def _confirmed(client: httpx.Client, path: str, body: Any) -> None:
-    reply = client.post(path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
-    assert reply.status_code == 202, reply.text
-    tx_id = reply.json()["transaction"]["id"]
-    deadline = time.monotonic() + 90
-    while (state := client.get(f"/api/v1/transactions/{tx_id}").json()["state"]) != "confirmed":
-        assert state not in ("failed", "reverted") and time.monotonic() < deadline, state
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +42,16 @@ def api_schema(live_gateway: Any, realm_users: UserFactory) -> Any:
         time.sleep(0.5)
     # Something real for linked operations to find: the fuzzing member's own pot and an
     # appointment in which they receive care.
-    _confirmed(
+    submit_ok(
         fuzz, "/api/v1/treasury/mint", {"to": me["address"], "amount": 10_000, "bank_ref": "FUZZ-1"}
     )
-    _confirmed(
+    submit_ok(
         fuzz,
         "/api/v1/pots",
         {"receiver": me["address"], "funders": [{"funder_id": FUNDER, "share_bps": 10_000}]},
     )
     pot_id = int(ledger.call("FundingPots", "potCount"))
-    _confirmed(fuzz, f"/api/v1/pots/{pot_id}/deposits", {"funder_id": FUNDER, "amount": 5_000})
+    submit_ok(fuzz, f"/api/v1/pots/{pot_id}/deposits", {"funder_id": FUNDER, "amount": 5_000})
     start = int(ledger.w3.eth.get_block("latest")["timestamp"]) + 3600
     booking = {
         "receiver": me["address"],
@@ -71,7 +61,7 @@ def api_schema(live_gateway: Any, realm_users: UserFactory) -> Any:
         "rate_per_hour": 1_000,
         "pot_id": pot_id,
     }
-    _confirmed(fuzz, "/api/v1/appointments", booking)
+    submit_ok(fuzz, "/api/v1/appointments", booking)
     schema = schemathesis.openapi.from_url(f"{live_gateway.url}/openapi.json")
     schema.config.headers = {"Authorization": f"Bearer {member.token()}"}  # type: ignore[attr-defined]
     return schema

@@ -16,7 +16,7 @@ from eccoo.graph_sync.status import KEYS
 from eccoo.services.process import ManagedProcess
 
 from .fault_proxy import FaultProxy
-from .truth import assert_mirror_exact, graph_events
+from .truth import assert_mirror_exact, graph_events, index_command
 from .workload import care_round
 
 pytestmark = [pytest.mark.geth, pytest.mark.neo4j, pytest.mark.slow]
@@ -30,21 +30,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(
     busy = threading.Thread(target=care_round, args=(chain_ledger, actors, 25, random.Random(3)))
     busy.start()
     process = ManagedProcess("indexer", tmp_path / "run")
-    argv = [
-        sys.executable,
-        "-m",
-        "eccoo.cli",
-        "index",
-        "run",
-        "--network-dir",
-        str(settings.network_dir),
-        "--data-dir",
-        str(settings.data_dir),
-        "--bolt-url",
-        settings.bolt_url,
-        "--neo4j-password-file",
-        str(settings.neo4j_password_file),
-    ]
+    argv = index_command("run", settings)
     env = {
         "ECCOO_GRAPH_BATCH_EVENTS": "40",
         "ECCOO_GRAPH_INITIAL_RANGE": "8",

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import random
 import subprocess
-import sys
 import time
 
 import pytest
 from eccoo.graph_sync.indexer import Indexer
 
-from .truth import assert_mirror_exact
+from .truth import assert_mirror_exact, index_command
 from .workload import care_round
 
 pytestmark = [pytest.mark.geth, pytest.mark.neo4j]
@@ -68,21 +67,7 @@ def test_rebuild_drops_only_the_mirror_and_reindexes(
     )
     try:
         cli = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "eccoo.cli",
-                "index",
-                "rebuild",
-                "--network-dir",
-                str(settings.network_dir),
-                "--data-dir",
-                str(settings.data_dir),
-                "--bolt-url",
-                settings.bolt_url,
-                "--neo4j-password-file",
-                str(settings.neo4j_password_file),
-            ],
+            index_command("rebuild", settings),
             capture_output=True,
             text=True,
             timeout=300,

@@ -5,12 +5,32 @@ Used by the ground-truth, crash, fault and CLI tests so they all check the same 
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from eccoo.graph_sync.queries import GraphQueries
 from web3 import Web3
 
 from .workload import FUNDERS, Ledger
+
+
+def index_command(command: str, settings: Any) -> list[str]:
+    """`eccoo index COMMAND` for the graph and network of `settings`, as a subprocess argv."""
+    return [
+        sys.executable,
+        "-m",
+        "eccoo.cli",
+        "index",
+        command,
+        "--network-dir",
+        str(settings.network_dir),
+        "--data-dir",
+        str(settings.data_dir),
+        "--bolt-url",
+        settings.bolt_url,
+        "--neo4j-password-file",
+        str(settings.neo4j_password_file),
+    ]
 
 
 def chain_events(ledger: Ledger, to_block: int) -> list[tuple[str, int]]:
