@@ -78,7 +78,7 @@ class Ledger:
         )
         self.decoder.inner_call = self.forwarding.inner_call  # type: ignore[attr-defined]
         self._settings, self._wake_event = settings, wake_event
-        self._relayers = manifest.relayers
+        self._relayers = _owned(manifest.relayers, settings)
         # Built by `start`, in the worker process only: the API never opens relayer keys.
         self.tm: TransactionManager | None = None
         # What a request calls after queueing: the API points it at its worker process.
