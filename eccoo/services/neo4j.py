@@ -140,6 +140,7 @@ class Neo4jService:
                 "org.neo4j.cli.AdminTool",
                 "dbms",
                 "set-initial-password",
+                "--",  # a generated password may begin with "-"
                 password,
             ],
             env=env,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from fixtures.services import make_keycloak, make_neo4j
 
@@ -13,6 +15,11 @@ pytestmark = [pytest.mark.neo4j, pytest.mark.keycloak]
 
 def test_neo4j_answers_and_keeps_data_across_restart(tmp_path):
     service = make_neo4j(tmp_path / "neo4j")
+    # Generated passwords are URL-safe base64: one in 32 begins with "-", which Neo4j's
+    # admin tool once took for an option. Seed such a password on purpose.
+    service.password_file.parent.mkdir(parents=True)
+    service.password_file.write_text("-" + secrets.token_urlsafe(24) + "\n")
+    service.password_file.chmod(0o600)
     endpoint = service.start()
     try:
         assert (tmp_path / "neo4j" / "password").stat().st_mode & 0o777 == 0o600
