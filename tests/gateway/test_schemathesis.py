@@ -17,7 +17,7 @@ import schemathesis
 from eth_utils import keccak
 from fixtures.api import submit_ok
 from fixtures.identity import UserFactory
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 
 pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
@@ -85,11 +85,20 @@ def test_no_server_errors(case: Any, api_schema: Any) -> None:
 def test_stateful_no_server_errors(api_schema: Any) -> None:
     """Call sequences that follow the OpenAPI links (and the ones schemathesis infers): a
     submission to its transaction, a care note to reading, sharing, auditing and erasing
-    it, a hat request to its approval, a member to their approval. No 5xx anywhere."""
+    it, a hat request to its approval, a member to their approval. No 5xx anywhere.
+
+    The gateway's state moves on between scenarios (notes are erased, transactions mined,
+    hats approved), so a scenario cannot be replayed: Hypothesis only generates (no
+    shrinking, no replay from its database), and a server error or a failed call is
+    collected with the request that caused it rather than raised mid-scenario, where
+    Hypothesis would replay the scenario and report only that the replay went otherwise."""
     auth = api_schema.config.headers["Authorization"]
     seen: collections.Counter[tuple[str, str, int]] = collections.Counter()
+    problems: list[str] = []
+    # The event stream never ends (covered by test_ledger_api).
+    machine = api_schema.exclude(path_regex=r"/me/events$").as_state_machine()
 
-    class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
+    class Workflow(machine):  # type: ignore[misc, valid-type]
         def before_call(self, case: Any) -> None:
             if case.method in ("POST", "DELETE"):
                 case.headers = {**(case.headers or {}), "Idempotency-Key": str(uuid.uuid4())}
@@ -97,20 +106,38 @@ def test_stateful_no_server_errors(api_schema: Any) -> None:
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"headers": {"Authorization": auth}, "timeout": 60}
 
+        def call(self, case: Any, **kwargs: Any) -> Any:
+            try:
+                return super().call(case, **kwargs)
+            except Exception as exc:
+                problems.append(f"{case.method} {case.formatted_path}: {exc!r}")
+                raise
+
         def after_call(self, response: Any, case: Any) -> None:
             seen[(case.method, case.operation.path, response.status_code)] += 1
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
-            case.validate_response(response, checks=(not_a_server_error,))
+            if response.status_code >= 500:
+                request = response.request
+                problems.append(
+                    f"{request.method} {request.url} -> {response.status_code} "
+                    f"{response.text[:300]!r} (body sent: {str(request.body)[:300]!r})"
+                )
 
-    Workflow.run(
-        settings=settings(
-            max_examples=25,
-            stateful_step_count=5,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-        )
+    settings_ = settings(
+        max_examples=25,
+        stateful_step_count=5,
+        deadline=None,
+        phases=[Phase.generate],
+        database=None,
+        suppress_health_check=list(HealthCheck),
     )
+    try:
+        Workflow.run(settings=settings_)
+    except Exception as exc:
+        raise AssertionError("\n".join(problems) or repr(exc)) from exc
+    assert not problems, "\n".join(problems)
     # The links carried real ids: some operation on a path parameter found its resource.
     found = [key for key in seen if "{" in key[1] and key[2] < 300]
     assert found, sorted(seen)
+    print(sorted(seen.items()))
