@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.neo4j, pytest.mark.keycloak]
 
 def test_neo4j_answers_and_keeps_data_across_restart(tmp_path):
     service = make_neo4j(tmp_path / "neo4j")
-    # Generated passwords are URL-safe base64: one in 32 begins with "-", which Neo4j's
+    # Generated passwords are URL-safe base64: one in 64 begins with "-", which Neo4j's
     # admin tool once took for an option. Seed such a password on purpose.
     service.password_file.parent.mkdir(parents=True)
     service.password_file.write_text("-" + secrets.token_urlsafe(24) + "\n")
