@@ -31,9 +31,14 @@ from eccoo.gateway.settings import GatewaySettings
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+_HTTP_ERRORS = {400: "InvalidInput", 404: "NotFound", 405: "MethodNotAllowed"}
 
 
 def _field_of(error: dict[str, object]) -> str:
+    if error.get("type") == "json_invalid":  # its loc ends in a character offset
+        return "body"
     where = error.get("loc", ())
     parts = where if isinstance(where, (list, tuple)) else ()
     return ".".join(str(part) for part in parts if part != "body") or "body"
@@ -80,6 +85,21 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
             "retryable": False,
         }
         return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # The framework's own refusals (unknown path, wrong method, a body that is not
+        # UTF-8) in the same machine-readable shape as ours; unreadable input is a 422.
+        status = exc.status_code
+        body: dict[str, object] = {
+            "error": _HTTP_ERRORS.get(status, "HTTPError"),
+            "message": str(exc.detail),
+        }
+        if status == 400:  # FastAPI's only 400: a body it could not parse
+            status, body["message"] = 422, "the request body could not be read as UTF-8 JSON"
+            body["field"] = "body"
+        body["retryable"] = False
+        return JSONResponse(body, status_code=status, headers=exc.headers)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(request: Request) -> JSONResponse:

@@ -42,6 +42,27 @@ def test_rate_limit_is_per_member_and_answers_429(
         assert other.status_code == 503  # another member has their own allowance
 
 
+def test_unreadable_bodies_and_unknown_routes_answer_in_the_error_shape(
+    eccoo_realm: RealmInfo, realm_users: UserFactory, tmp_path: Any
+) -> None:
+    settings = gateway_settings(eccoo_realm, tmp_path)
+    headers = {
+        **bearer(realm_users.create(prefix="shape").token()),
+        "Idempotency-Key": str(uuid.uuid4()),
+        "Content-Type": "application/json",
+    }
+    with TestClient(create_app(settings)) as client:
+        for body in (b'{"to": "\xff\xfe", "amount": 1}', b"{"):  # not UTF-8; not JSON
+            reply = client.post("/api/v1/transfers", content=body, headers=headers)
+            assert reply.status_code == 422
+            assert reply.json()["field"] == "body"
+            assert reply.json()["retryable"] is False
+        missing = client.get("/api/v1/no-such-thing", headers=headers)
+        assert (missing.status_code, missing.json()["error"]) == (404, "NotFound")
+        wrong = client.delete("/api/v1/transfers", headers=headers)
+        assert (wrong.status_code, wrong.json()["error"]) == (405, "MethodNotAllowed")
+
+
 def _checksummed() -> str:
     from eth_account import Account
 
