@@ -131,7 +131,17 @@ class Ledger:
             raise Unavailable("the chain does not answer") from exc
 
     # --- member actions ----------------------------------------------------------------------
-    def queue(
+    def queue(self, session: Session, signer: str, **action: Any) -> ChainTransaction:
+        """Add `target.fn(*args)` by `signer` to the caller's unit of work (then `wake()`).
+
+        No chain access: the worker simulates, signs and relays it. Gas is the fixed limit
+        for `fn` (or `gas`); a function without one is estimated by the worker. A request
+        hash queued before gives back that transaction. `action` is `_queue_new`'s keywords.
+        """
+        found = queued_before(session, action["request_hash"])
+        return found if found is not None else self._queue_new(session, signer, **action)
+
+    def _queue_new(
         self,
         session: Session,
         signer: str,
@@ -144,15 +154,6 @@ class Ledger:
         request_hash: str,
         gas: int | None = None,
     ) -> ChainTransaction:
-        """Add `target.fn(*args)` by `signer` to the caller's unit of work (then `wake()`).
-
-        No chain access: the worker simulates, signs and relays it. Gas is the fixed limit
-        for `fn` (or `gas`); a function without one is estimated by the worker. A request
-        hash queued before gives back that transaction.
-        """
-        found = queued_before(session, request_hash)
-        if found is not None:
-            return found
         contract = self.contracts[target]
         tx = TransactionManager.queue_row(
             subject=subject,
@@ -170,8 +171,8 @@ class Ledger:
     def forward(self, signer: str, **action: Any) -> Submitted:
         """Queue one action in its own commit (for callers without a unit of their own)."""
         with self.store.unit() as session:
-            found = queued_before(session, action["request_hash"])
-            tx_id = found.id if found is not None else self.queue(session, signer, **action).id
+            found = hot.queued_before(session, action["request_hash"])
+            tx_id = found if found is not None else self._queue_new(session, signer, **action).id
         self.wake()
         return Submitted(tx_id, created=found is None)
 

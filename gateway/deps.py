@@ -32,12 +32,13 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 async def bearer_principal(request: Request, services: ServicesDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Unauthorized("a bearer access token is required")
     validator = services.validator
-    if validator.needs_keys(token.strip()):  # a network call: not on the event loop
-        return await run_in_threadpool(validator.validate, token.strip())
-    return validator.validate(token.strip())
+    if validator.needs_keys(token):  # a network call: not on the event loop
+        return await run_in_threadpool(validator.validate, token)
+    return validator.validate(token)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(bearer_principal)]
