@@ -85,5 +85,18 @@ class ForwardRequestSigner:
         return ForwardRequest(**{**request.__dict__, "signature": signature})
 
     def execute(self, request: ForwardRequest) -> str:
-        """Calldata of `forwarder.execute(request)`."""
+        """Calldata of `forwarder.execute(request)` (atomic: a failing call reverts it all)."""
         return "0x" + self.calls.encode("execute", request.as_call_arg()).hex()
+
+    def relay(self, request: ForwardRequest) -> str:
+        """Calldata the gateway relays: `forwarder.executeBatch([request], request.from_)`.
+
+        Naming a refund receiver makes the batch non-atomic, so a request whose call fails
+        still uses the signer's forwarder nonce (the forwarder emits
+        `ExecutedForwardRequest(signer, nonce, false)`) and the signer's later requests,
+        signed with the next nonces, stay valid. `execute` would revert the whole transaction
+        and leave the nonce unused, failing every later request. Values are always 0, so
+        nothing is ever refunded."""
+        return (
+            "0x" + self.calls.encode("executeBatch", [request.as_call_arg()], request.from_).hex()
+        )

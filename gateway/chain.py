@@ -76,7 +76,6 @@ class Ledger:
         self.forwarding = ForwardSigner(
             store, self.w3, self.forwarder, self.chain_id, self.decoder, lambda a: self.key_for(a)
         )
-        self.decoder.inner_call = self.forwarding.inner_call  # type: ignore[attr-defined]
         self._settings, self._wake_event = settings, wake_event
         self._relayers = _owned(manifest.relayers, settings)
         # Built by `start`, in the worker process only: the API never opens relayer keys.
@@ -115,9 +114,6 @@ class Ledger:
         self._listeners.append(fn)
 
     def _changed(self, txs: list[ChainTransaction]) -> None:
-        for tx in txs:
-            if tx.state == "reverted" and tx.signer:
-                self.forwarding.resync(tx.signer)
         for listener in self._listeners:
             listener(txs)
 
@@ -193,7 +189,7 @@ class Ledger:
             subject=subject,
             kind=kind,
             to=self.forwarder.address,
-            data=self.forwarding.requests.execute(request),
+            data=self.forwarding.requests.relay(request),
             gas=request.gas + request.gas // 32 + FORWARDER_OVERHEAD,
             request_hash=request_hash,
             lane=request.from_,

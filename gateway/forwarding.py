@@ -72,7 +72,7 @@ def needs_forwarding(tx: ChainTransaction) -> bool:
 
 
 class ForwardSigner:
-    """Turns queued member actions into relayable `execute` calls."""
+    """Turns queued member actions into relayable `executeBatch` calls (see `relay`)."""
 
     def __init__(
         self,
@@ -92,27 +92,51 @@ class ForwardSigner:
         self.requests = ForwardRequestSigner(forwarder, chain_id)
 
     def inner_call(self, tx: ChainTransaction) -> dict[str, Any] | None:
-        """The target call inside a relayed `execute`, as the forwarder makes it."""
+        """The target call inside a relayed request, as the forwarder makes it."""
         if needs_forwarding(tx):
             return {
                 "from": self.forwarder.address,
                 "to": tx.to,
                 "data": _suffix(tx.data, tx.signer),
             }
-        try:
-            _fn, args = self.forwarder.decode_function_input(tx.data)
-        except ValueError:
+        request = self.relayed_request(tx)
+        if request is None:
             return None
-        req = args["request"]
-        sender, to, data = (
-            (req[0], req[1], req[5])
-            if isinstance(req, tuple)
-            else (req["from"], req["to"], req["data"])
-        )
         return {
             "from": self.forwarder.address,
-            "to": to,
-            "data": _suffix("0x" + bytes(data).hex(), sender),
+            "to": request.to,
+            "data": _suffix("0x" + request.data.hex(), request.from_),
+            "gas": tx.gas,
+        }
+
+    def relayed_request(self, tx: ChainTransaction) -> ForwardRequest | None:
+        """The forward request a row relays (`executeBatch` of one, or an older `execute`)."""
+        try:
+            fn, args = self.forwarder.decode_function_input(tx.data)
+        except ValueError:
+            return None
+        req = args["requests"][0] if fn.fn_name == "executeBatch" else args["request"]
+        if not isinstance(req, tuple):
+            req = tuple(
+                req[k] for k in ("from", "to", "value", "gas", "deadline", "data", "signature")
+            )
+        sender, to, value, gas, deadline, data, signature = req
+        nonce = tx.forward_nonce or 0
+        return ForwardRequest(
+            sender, to, value, gas, nonce, deadline, bytes(data), bytes(signature)
+        )
+
+    def lone_execute(self, tx: ChainTransaction) -> dict[str, Any] | None:
+        """The row's request as an atomic `execute` from its relayer: replayed where the
+        forwarder skipped the request, it reverts with the reason (the nonce moved on:
+        `ERC2771ForwarderInvalidSigner`; too late: `ERC2771ForwarderExpiredRequest`)."""
+        request = self.relayed_request(tx)
+        if request is None:
+            return None
+        return {
+            "from": tx.relayer,
+            "to": self.forwarder.address,
+            "data": self.requests.execute(request),
             "gas": tx.gas,
         }
 
@@ -186,7 +210,7 @@ class ForwardSigner:
             signed = self.requests.sign(account, request)
             out.ready[tx.id] = (
                 self.forwarder.address,
-                self.requests.execute(signed),
+                self.requests.relay(signed),
                 gas + gas // 32 + FORWARDER_OVERHEAD,
                 nonce,
             )
@@ -200,13 +224,15 @@ class ForwardSigner:
             ).all()
             found = {row.address: row.next_nonce for row in rows}
         # Asked once per signer; afterwards the stored sequence is the truth (it runs
-        # ahead of the chain while requests are in flight), resynced after a revert.
+        # ahead of the chain while requests are in flight), resynced when the chain did
+        # not use a nonce.
         for signer in signers - found.keys():
             found[signer] = int(self.forwarder.functions.nonces(signer).call())
         return found
 
     def resync(self, signer: str) -> None:
-        """After a revert the forwarder did not use the nonce: continue from the chain's."""
+        """The forwarder did not use a nonce (the relayed transaction reverted, or the
+        forwarder skipped the request): continue from the chain's."""
         with self.store.unit() as session:
             row = session.get(ForwarderNonce, signer)
             if row is not None:

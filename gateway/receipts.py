@@ -1,5 +1,13 @@
 """Following sent transactions: receipts block by block, K confirmations, reverts decoded,
 dropped transactions broadcast again with the same bytes (never re-signed).
+
+A relayed forward request (`executeBatch` of one, see `ForwardRequestSigner.relay`) can end
+three ways besides success, told apart by the forwarder's `ExecutedForwardRequest` event:
+the call failed (event with `success` false: the signer's nonce is used, their later
+requests stand), the forwarder skipped the request (no event: the nonce moved on or the
+deadline passed), or the whole transaction reverted. All three are `reverted`, with the
+reason decoded; in the last two the chain did not use the forwarder nonce, so the signer's
+nonce sequence is resynced from the chain.
 """
 
 from __future__ import annotations
@@ -8,15 +16,21 @@ import logging
 import time
 from typing import Any
 
+from eccoo.gateway.forwarding import ForwardSigner
 from eccoo.gateway.relayers import RelayerPool
 from eccoo.gateway.revert import RevertDecoder
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction
+from eth_utils import keccak
 from sqlalchemy import select, update
 from web3 import Web3
 from web3.exceptions import TransactionNotFound
 
 log = logging.getLogger("eccoo.gateway.tx")
+EXECUTED = "0x" + keccak(text="ExecutedForwardRequest(address,uint256,bool)").hex()
+# How a mined transaction ended: "ok"; "call_failed" (the forwarded call failed, its nonce
+# used); "skipped" (the forwarder skipped the request); "reverted" (the whole transaction).
+NONCE_UNUSED = ("skipped", "reverted")
 
 
 class ReceiptFollower:
@@ -31,8 +45,11 @@ class ReceiptFollower:
         confirmations: int,
         resubmit_after_seconds: float,
         decoder: RevertDecoder,
+        forwarding: ForwardSigner | None = None,
     ) -> None:
         self.store = store
+        self.forwarding = forwarding
+        self.forwarder = forwarding.forwarder.address.lower() if forwarding else None
         self.w3 = w3
         self.pool = pool
         self.confirmations = confirmations
@@ -62,6 +79,7 @@ class ReceiptFollower:
                     ChainTransaction.state,
                     ChainTransaction.block_number,
                     ChainTransaction.sent_at,
+                    ChainTransaction.signer,
                 ).where(ChainTransaction.state.in_(("sent", "mined")))
             ).all()
         if not rows:
@@ -71,13 +89,16 @@ class ReceiptFollower:
         found = self._receipts(sent, head) if sent else {}
         self._scanned = head
         changes: list[dict[str, object]] = []
-        reverted: list[tuple[str, int]] = []
+        reverted: list[tuple[str, int, str]] = []
+        unused: set[str] = set()  # signers whose forwarder nonce the chain did not use
         for tx in rows:
-            block, status = found.get(tx.tx_hash or "", (tx.block_number, 1))
+            block, outcome = found.get(tx.tx_hash or "", (tx.block_number, "ok"))
             if block is None:
                 continue
-            if status == 0:
+            if outcome != "ok":
                 state = "reverted"
+                if outcome in NONCE_UNUSED and tx.signer:
+                    unused.add(tx.signer)
             elif head - block + 1 >= self.confirmations:
                 state = "confirmed"
             else:
@@ -85,7 +106,7 @@ class ReceiptFollower:
             if state == tx.state and block == tx.block_number:
                 continue
             if state == "reverted":
-                reverted.append((tx.id, block))
+                reverted.append((tx.id, block, outcome))
             changes.append({"id": tx.id, "state": state, "block_number": block})
         explained = self._explain(reverted)
         if changes:
@@ -97,6 +118,9 @@ class ReceiptFollower:
                 )
             with self.store.unit() as session:
                 session.execute(update(ChainTransaction), changes)
+        if self.forwarding is not None:
+            for signer in sorted(unused):
+                self.forwarding.resync(signer)
         changed = [str(c["id"]) for c in changes]
         overdue = time.time() - self.resubmit_after
         for row in sent.values():
@@ -106,8 +130,10 @@ class ReceiptFollower:
                 changed.append(row.id)
         return changed
 
-    def _explain(self, reverted: list[tuple[str, int]]) -> dict[str, tuple[str, str | None]]:
-        """The decoded custom error of each reverted transaction (re-simulated)."""
+    def _explain(self, reverted: list[tuple[str, int, str]]) -> dict[str, tuple[str, str | None]]:
+        """The decoded custom error of each reverted transaction, replayed at the block
+        before: a failed forwarded call as the forwarder made it (the forwarder itself only
+        says `FailedCall()`), a skipped request as a lone atomic `execute`."""
         if not reverted:
             return {}
         with self.store.read() as session:
@@ -115,31 +141,53 @@ class ReceiptFollower:
                 row.id: row
                 for row in session.scalars(
                     select(ChainTransaction).where(
-                        ChainTransaction.id.in_([tx_id for tx_id, _ in reverted])
+                        ChainTransaction.id.in_([tx_id for tx_id, _, _ in reverted])
                     )
                 ).all()
             }
-        return {
-            tx_id: self.decoder.explain_failed(self.w3, rows[tx_id], block)
-            for tx_id, block in reverted
-        }
+        explained: dict[str, tuple[str, str | None]] = {}
+        for tx_id, block, outcome in reverted:
+            tx = rows[tx_id]
+            call: dict[str, Any] | None = None
+            if self.forwarding is not None and outcome == "skipped":
+                call = self.forwarding.lone_execute(tx)
+            elif self.forwarding is not None:
+                call = self.forwarding.inner_call(tx)
+            if call is None:
+                call = {"from": tx.relayer, "to": tx.to, "data": tx.data, "gas": tx.gas}
+            found = self.decoder.simulate(self.w3, call, max(block - 1, 0))
+            explained[tx_id] = found or (
+                ("ForwardRequestSkipped", None) if outcome == "skipped" else ("Reverted", None)
+            )
+        return explained
 
-    def _receipts(self, sent: dict[str | None, Any], head: int) -> dict[str, tuple[int, int]]:
-        """tx hash -> (block, status) for the sent transactions mined since the last round."""
-        found: dict[str, tuple[int, int]] = {}
+    def _outcome(self, receipt: dict[str, Any]) -> str:
+        if int(str(receipt["status"]), 0) == 0:
+            return "reverted"
+        if self.forwarder is None or str(receipt.get("to") or "").lower() != self.forwarder:
+            return "ok"
+        for entry in receipt.get("logs") or []:
+            topics = [_hex(t) for t in entry["topics"]]
+            if str(entry["address"]).lower() == self.forwarder and topics[:1] == [EXECUTED]:
+                return "ok" if int(_hex(entry["data"])[-64:], 16) == 1 else "call_failed"
+        return "skipped"
+
+    def _receipts(self, sent: dict[str | None, Any], head: int) -> dict[str, tuple[int, str]]:
+        """tx hash -> (block, outcome) for the sent transactions mined since the last round."""
+        found: dict[str, tuple[int, str]] = {}
         if self._scanned is None:  # first round after a start: ask per transaction
             for tx_hash in sent:
                 try:
                     receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
                 except TransactionNotFound:
                     continue
-                found[str(tx_hash)] = (int(receipt["blockNumber"]), int(receipt["status"]))
+                found[str(tx_hash)] = (int(receipt["blockNumber"]), self._outcome(dict(receipt)))
             return found
         for number in range(self._scanned + 1, head + 1):
             for mined in self._block_receipts(number):
                 tx_hash = str(mined["transactionHash"]).lower()
                 if tx_hash in sent:
-                    found[tx_hash] = (number, int(str(mined["status"]), 16))
+                    found[tx_hash] = (number, self._outcome(mined))
         return found
 
     def _block_receipts(self, number: int) -> list[dict[str, Any]]:
@@ -147,7 +195,7 @@ class ReceiptFollower:
         if "error" in reply:
             raise RuntimeError(f"eth_getBlockReceipts failed: {reply['error']}")
         return [
-            {"transactionHash": str(r["transactionHash"]).lower(), "status": r["status"]}
+            {**r, "transactionHash": str(r["transactionHash"]).lower()}
             for r in reply.get("result") or []
         ]
 
@@ -178,3 +226,8 @@ class ReceiptFollower:
             assert row is not None
             row.sent_at = time.time()
         return False
+
+
+def _hex(value: Any) -> str:
+    """A topic or data field as lower-case 0x-hex (raw JSON-RPC strings or web3's bytes)."""
+    return (Web3.to_hex(value) if isinstance(value, bytes) else str(value)).lower()

@@ -1,7 +1,8 @@
 """Decode a contract's custom error from revert data, by the selectors in the contracts' ABIs.
 
 Meta-transactions lose the target's revert data inside the forwarder, so a failed one is
-explained by replaying the inner call (forwarder as sender, ERC-2771 suffix) at its block.
+explained by replaying the inner call (forwarder as sender, ERC-2771 suffix) at its block
+(`receipts.ReceiptFollower`).
 """
 
 from __future__ import annotations
@@ -70,14 +71,6 @@ class RevertDecoder:
         except Exception as exc:
             return self.decode(revert_data(exc))
         return None
-
-    def explain_failed(self, w3: Web3, tx: Any, block: int) -> tuple[str, str | None]:
-        call = {"from": tx.relayer, "to": tx.to, "data": tx.data, "gas": tx.gas}
-        inner = getattr(self, "inner_call", None)
-        if inner is not None:
-            call = inner(tx) or call
-        found = self.simulate(w3, call, max(block - 1, 0))
-        return found or ("Reverted", None)
 
 
 def revert_data(exc: Exception) -> str | None:

@@ -71,6 +71,7 @@ class TransactionManager:
             confirmations=confirmations,
             resubmit_after_seconds=resubmit_after_seconds,
             decoder=decoder or RevertDecoder([]),
+            forwarding=forwarding,
         )
         self.poll_seconds = poll_seconds
         self.round_seconds = round_seconds

@@ -7,6 +7,7 @@ object-level authorization matrix over the resources the journey created.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
 import uuid
@@ -213,6 +214,33 @@ def test_a_refused_action_names_the_contract_error(cast: Cast, journey: dict[str
     submit_ok(giver, "/api/v1/transfers", {"to": cast.me["receiver"]["address"], "amount": 1})
 
 
+def test_a_request_failing_on_chain_leaves_the_signers_later_requests_standing(
+    cast: Cast, journey: dict[str, Any]
+) -> None:
+    """Three transfers back to back: the middle one overdraws. The worker simulates only a
+    signer's first request while earlier ones are in flight, so the middle one normally
+    reaches the chain and fails there; its forwarder nonce is used all the same (relayed
+    non-atomically), so the third, signed with the next nonce, still goes through."""
+    giver = cast["giver"]
+    to = cast.me["receiver"]["address"]
+    before = giver.get("/api/v1/me/balance").json()["balance"]
+    assert before >= 2
+    ids = [
+        post(giver, "/api/v1/transfers", {"to": to, "amount": amount}).json()["transaction"]["id"]
+        for amount in (1, before + 1_000, 1)
+    ]
+    first, overdraw, third = (wait_tx(giver, tx_id) for tx_id in ids)
+    assert first["state"] == "confirmed", first
+    assert overdraw["error"] == "ERC20InsufficientBalance", overdraw
+    # On chain (reverted, with a hash) or refused by the simulation (failed, without one).
+    assert (overdraw["state"], overdraw["tx_hash"] is None) in (
+        ("reverted", False),
+        ("failed", True),
+    ), overdraw
+    assert third["state"] == "confirmed", third
+    assert giver.get("/api/v1/me/balance").json()["balance"] == before - 2
+
+
 def test_object_level_authorization_matrix(cast: Cast, journey: dict[str, Any]) -> None:
     """Every member x every other member's resource: 403 or 404, never 2xx."""
     a_id, pot_id = journey["appointment_id"], journey["pot_id"]
@@ -361,6 +389,20 @@ def test_linked_wallet_signs_its_own_requests(
     assert reply.status_code == 202, reply.text
     assert wait_tx(client, reply.json()["transaction"]["id"])["state"] == "confirmed"
     assert client.get("/api/v1/me/balance").json() == {"address": own.address, "balance": 30}
+    # A request signed with a nonce the forwarder is not at is skipped on chain; the
+    # transaction says why.
+    ahead = dataclasses.replace(request, nonce=request.nonce + 7)
+    reply = post(
+        client,
+        "/api/v1/me/forward-requests",
+        sign_request(
+            own, ahead, chain_id=ledger.chain_id, forwarder_address=ledger.forwarder.address
+        ).to_json(),
+    )
+    assert reply.status_code == 202, reply.text
+    skipped = wait_tx(client, reply.json()["transaction"]["id"])
+    assert (skipped["state"], skipped["error"]) == ("reverted", "ERC2771ForwarderInvalidSigner")
+    assert client.get("/api/v1/me/balance").json()["balance"] == 30
     # Someone else's signed request cannot be relayed as mine.
     forged = sign_request(
         Account.create(),
@@ -572,6 +614,9 @@ def test_fast_calldata_and_signatures_match_web3(live_gateway: Any) -> None:
     assert fast.signature == slow.signature
     assert ledger.forwarding.requests.execute(fast) == ledger.forwarder.encode_abi(
         "execute", args=[fast.as_call_arg()]
+    )
+    assert ledger.forwarding.requests.relay(fast) == ledger.forwarder.encode_abi(
+        "executeBatch", args=[[fast.as_call_arg()], member.address]
     )
 
 
