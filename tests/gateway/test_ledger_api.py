@@ -567,7 +567,9 @@ def test_member_web_page_signs_in_with_code_and_pkce(
     assert "code_challenge_method=S256" in to_provider.headers["location"]
     provider = httpx.Client(follow_redirects=True, timeout=30)
     form = provider.get(to_provider.headers["location"])
-    action = html.unescape(re.search(r'<form[^>]*action="([^"]+)"', form.text).group(1))
+    found = re.search(r'<form[^>]*action="([^"]+)"', form.text)
+    assert found is not None, form.text[:500]
+    action = html.unescape(found.group(1))
     person = cast.people["receiver"]
     # Keycloak marks its session cookies Secure; a browser keeps them for http://127.0.0.1,
     # httpx does not, so they are sent by hand.
