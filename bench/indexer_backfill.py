@@ -233,8 +233,8 @@ def main() -> None:
     opts = parser.parse_args()
     if opts.render_only:
         out = Path(opts.out)
-        results = json.loads((out / "indexer_backfill.json").read_text())
-        (out / "indexer_backfill.md").write_text(render(results))
+        saved = json.loads((out / "indexer_backfill.json").read_text())
+        (out / "indexer_backfill.md").write_text(render(saved))
         return
     if opts.child:
         endpoint = {"bolt_url": opts.bolt_url, "password_file": opts.password_file}

@@ -23,6 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import rlp
@@ -108,7 +109,7 @@ class BlockWatcher:
         self.first_block = self._head() + 1
         self.next_block = self.first_block
 
-    def _call(self, method: str, params: list) -> dict:
+    def _call(self, method: str, params: list) -> Any:
         body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
         return self.client.post(self.url, json=body).json()["result"]
 

@@ -8,8 +8,8 @@ import sys
 from eccoo.settings import REPO_ROOT
 
 BIN = REPO_ROOT / ".venv" / "bin"
-# Every package is type-checked.
-TYPED = ["eccoo", "node", "client", "graph_sync", "gateway"]
+# Every package is type-checked, and the benchmarks.
+TYPED = ["eccoo", "node", "client", "graph_sync", "gateway", "bench"]
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess:
