@@ -24,3 +24,18 @@ class ContractsSettings(BaseSettings):
     fee_bps: int = Field(default=200, ge=0, le=10_000)
     # How long to wait for one transaction to be mined before giving up, in seconds.
     receipt_timeout: float = Field(default=120.0, gt=0)
+
+
+class LoginSettings(BaseSettings):
+    """Signing in from a terminal (`ECCOO_LOGIN_*`). With no issuer, the local stack's
+    realm (recorded by `eccoo up` under the data folder) is used."""
+
+    model_config = SettingsConfigDict(env_prefix="ECCOO_LOGIN_", extra="ignore")
+
+    issuer: str = ""
+    client_id: str = "eccoo-cli"
+    gateway_url: str = "http://127.0.0.1:8700"
+    # The session's tokens: a secret, kept 0600 in a 0700 folder.
+    session_file: Path = Field(
+        default_factory=lambda: Path.home() / ".config" / "eccoo" / "session.json"
+    )

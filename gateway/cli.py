@@ -1,4 +1,5 @@
-"""`eccoo gateway ...`: run the gateway, provision the realm, check health.
+"""`eccoo gateway ...`: run the gateway, provision the realm, check health; sign in from a
+terminal (device authorization grant), see who you are, sign out.
 
 Settings come from `ECCOO_GATEWAY_*` and these options, validated once here; secrets are
 read from files, never taken on the command line and never printed.
@@ -15,7 +16,7 @@ import typer
 from eccoo.gateway.realm import ensure_realm, load_realm_info
 from eccoo.gateway.settings import GatewaySettings
 
-from eccoo.errors import ConfigError
+from eccoo.errors import ConfigError, EccooError
 
 app = typer.Typer(no_args_is_help=True, help="The identity-aware transaction gateway.")
 
@@ -107,3 +108,85 @@ def status(url: str = typer.Option("http://127.0.0.1:8700", "--url")) -> None:
         healthy = False
     typer.echo(json.dumps({"url": url, "healthy": healthy}))
     raise typer.Exit(0 if healthy else 1)
+
+
+def _login_settings(issuer: str | None, gateway_url: str | None) -> Any:
+    from eccoo.client.settings import LoginSettings
+
+    overrides: dict[str, Any] = {}
+    if issuer:
+        overrides["issuer"] = issuer
+    if gateway_url:
+        overrides["gateway_url"] = gateway_url
+    settings = LoginSettings(**overrides)
+    if not settings.issuer:
+        from eccoo.settings import EccooSettings
+
+        try:
+            recorded = load_realm_info(EccooSettings().data_dir / "keycloak")
+        except EccooError:
+            raise ConfigError(
+                "no issuer: pass --issuer, set ECCOO_LOGIN_ISSUER, or start the local stack "
+                "(`eccoo up`)",
+                field="issuer",
+            ) from None
+        settings = settings.model_copy(update={"issuer": recorded["issuer"]})
+    return settings
+
+
+@app.command()
+def login(
+    issuer: str = typer.Option(None, "--issuer", help="OIDC issuer URL (default: local stack)"),
+    force: bool = typer.Option(False, "--force", help="replace the session you have"),
+) -> None:
+    """Sign in with the device authorization grant: approve a code in any browser."""
+    from eccoo.client.login import Provider, SessionFile
+    from rich.console import Console
+
+    settings = _login_settings(issuer, None)
+    store = SessionFile(settings.session_file)
+    store.refuse_overwrite(force)
+    provider = Provider(settings.issuer, settings.client_id)
+    code = provider.start()
+    console = Console(stderr=True)
+    console.print(
+        f"To sign in, open [bold]{code.verification_uri}[/bold] "
+        f"and enter the code [bold]{code.user_code}[/bold]",
+        soft_wrap=True,
+    )
+    if code.verification_uri_complete:
+        console.print(f"(or open {code.verification_uri_complete})", soft_wrap=True)
+    with console.status(f"waiting for approval (the code expires in {code.expires_in // 60} min)"):
+        session = provider.wait(code)
+    store.save(session, force=force)
+    typer.echo(json.dumps({"signed_in": True, "issuer": session.issuer}))
+
+
+@app.command()
+def whoami(
+    gateway_url: str = typer.Option(None, "--gateway-url", help="default: the local stack's"),
+) -> None:
+    """Who the gateway sees: your member record and hats (never your tokens)."""
+    from eccoo.client.login import Provider, SessionFile, current, member_record
+
+    settings = _login_settings(None, gateway_url)
+    session = current(SessionFile(settings.session_file), lambda s: Provider(s.issuer, s.client_id))
+    typer.echo(json.dumps(member_record(settings.gateway_url, session.access_token)))
+
+
+@app.command()
+def logout() -> None:
+    """End the session at the provider and delete it here."""
+    from eccoo.client.errors import LoginError
+    from eccoo.client.login import Provider, SessionFile
+
+    settings = _login_settings(None, None)
+    store = SessionFile(settings.session_file)
+    session = store.load()
+    revoked = False
+    if session is not None:
+        try:
+            revoked = Provider(session.issuer, session.client_id).revoke(session)
+        except LoginError:
+            revoked = False  # the provider is away: the local copy goes all the same
+    typer.echo(json.dumps({"signed_out": store.delete(), "revoked_at_provider": revoked}))
