@@ -20,7 +20,7 @@ from eccoo.gateway.realm import KeycloakAdmin, RealmInfo
 from eccoo.gateway.security import TokenValidator
 from eccoo.gateway.settings import GatewaySettings
 from fastapi.testclient import TestClient
-from fixtures.identity import UserFactory, bearer, password_grant
+from fixtures.identity import UserFactory, bearer, client_credentials, password_grant
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
@@ -99,6 +99,19 @@ def test_a_real_token_is_accepted(gateway: TestClient, member: Any) -> None:
     reply = gateway.get("/api/v1/me", headers=bearer(member.token()))
     assert reply.status_code == 200, reply.text
     assert reply.json()["hats"] == ["care_receiver"]
+
+
+def test_service_account_tokens_are_accepted(gateway: TestClient, eccoo_realm: RealmInfo) -> None:
+    """Client-credentials tokens of the realm's service accounts (treasury tools, indexer)
+    carry the gateway audience and their realm roles."""
+    treasury = _parts(client_credentials(eccoo_realm, "eccoo-treasury"))[1]
+    assert eccoo_realm.audience in treasury["aud"]
+    assert "treasurer" in treasury["realm_access"]["roles"]
+    for client_id, hats in (("eccoo-treasury", ["treasurer"]), ("eccoo-indexer", [])):
+        token = client_credentials(eccoo_realm, client_id)
+        reply = gateway.get("/api/v1/me", headers=bearer(token))
+        assert reply.status_code == 200, (client_id, reply.text)
+        assert reply.json()["hats"] == hats, client_id
 
 
 def test_missing_or_malformed_authorization_is_401(gateway: TestClient) -> None:
