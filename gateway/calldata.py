@@ -7,6 +7,7 @@ byte for byte against web3's `encode_abi` and `client.forwarder.sign_request`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from eccoo.client.forwarder import DOMAIN_NAME, DOMAIN_VERSION, ForwardRequest
@@ -88,15 +89,14 @@ class ForwardRequestSigner:
         """Calldata of `forwarder.execute(request)` (atomic: a failing call reverts it all)."""
         return "0x" + self.calls.encode("execute", request.as_call_arg()).hex()
 
-    def relay(self, request: ForwardRequest) -> str:
-        """Calldata the gateway relays: `forwarder.executeBatch([request], request.from_)`.
+    def relay(self, requests: Sequence[ForwardRequest], refund_receiver: str) -> str:
+        """Calldata the gateway relays: `forwarder.executeBatch(requests, refund_receiver)`.
 
         Naming a refund receiver makes the batch non-atomic, so a request whose call fails
-        still uses the signer's forwarder nonce (the forwarder emits
-        `ExecutedForwardRequest(signer, nonce, false)`) and the signer's later requests,
-        signed with the next nonces, stay valid. `execute` would revert the whole transaction
-        and leave the nonce unused, failing every later request. Values are always 0, so
-        nothing is ever refunded."""
-        return (
-            "0x" + self.calls.encode("executeBatch", [request.as_call_arg()], request.from_).hex()
-        )
+        still uses its signer's forwarder nonce (the forwarder emits
+        `ExecutedForwardRequest(signer, nonce, false)`) and the others in the batch, and the
+        signer's later requests signed with the next nonces, stand. `execute` would revert
+        the whole transaction and leave the nonce unused, failing every later request of
+        that signer. Values are always 0, so nothing is ever refunded."""
+        args = [request.as_call_arg() for request in requests]
+        return "0x" + self.calls.encode("executeBatch", args, refund_receiver).hex()

@@ -189,7 +189,7 @@ class Ledger:
             subject=subject,
             kind=kind,
             to=self.forwarder.address,
-            data=self.forwarding.requests.relay(request),
+            data=self.forwarding.requests.relay([request], request.from_),
             gas=request.gas + request.gas // 32 + FORWARDER_OVERHEAD,
             request_hash=request_hash,
             lane=request.from_,

@@ -64,6 +64,8 @@ class Prepared:
     )  # to, data, gas, fwd nonce
     failed: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # error, args
     forwarder_nonces: dict[str, int] = field(default_factory=dict)
+    # The requests signed this round, which the relayers may put together in one batch.
+    requests: dict[str, ForwardRequest] = field(default_factory=dict)
 
 
 def needs_forwarding(tx: ChainTransaction) -> bool:
@@ -208,9 +210,10 @@ class ForwardSigner:
                 signer, tx.to, 0, gas, nonce, deadline, bytes.fromhex(tx.data[2:])
             )
             signed = self.requests.sign(account, request)
+            out.requests[tx.id] = signed
             out.ready[tx.id] = (
                 self.forwarder.address,
-                self.requests.relay(signed),
+                self.requests.relay([signed], signer),
                 gas + gas // 32 + FORWARDER_OVERHEAD,
                 nonce,
             )

@@ -1,8 +1,9 @@
 """Following sent transactions: receipts block by block, K confirmations, reverts decoded,
 dropped transactions broadcast again with the same bytes (never re-signed).
 
-A relayed forward request (`executeBatch` of one, see `ForwardRequestSigner.relay`) can end
-three ways besides success, told apart by the forwarder's `ExecutedForwardRequest` event:
+Forward requests are relayed in `executeBatch` transactions (see `ForwardRequestSigner.relay`),
+several rows to one transaction. Each request can end three ways besides success, told
+apart by the forwarder's `ExecutedForwardRequest(signer, nonce, success)` event for it:
 the call failed (event with `success` false: the signer's nonce is used, their later
 requests stand), the forwarder skipped the request (no event: the nonce moved on or the
 deadline passed), or the whole transaction reverted. All three are `reverted`, with the
@@ -80,21 +81,26 @@ class ReceiptFollower:
                     ChainTransaction.block_number,
                     ChainTransaction.sent_at,
                     ChainTransaction.signer,
+                    ChainTransaction.forward_nonce,
                 ).where(ChainTransaction.state.in_(("sent", "mined")))
             ).all()
         if not rows:
             self._scanned = head
             return []
-        sent = {r.tx_hash: r for r in rows if r.state == "sent"}
+        sent: dict[str, list[Any]] = {}
+        for r in rows:
+            if r.state == "sent":
+                sent.setdefault(str(r.tx_hash), []).append(r)
         found = self._receipts(sent, head) if sent else {}
         self._scanned = head
         changes: list[dict[str, object]] = []
         reverted: list[tuple[str, int, str]] = []
         unused: set[str] = set()  # signers whose forwarder nonce the chain did not use
         for tx in rows:
-            block, outcome = found.get(tx.tx_hash or "", (tx.block_number, "ok"))
+            block, receipt = found.get(tx.tx_hash or "", (tx.block_number, None))
             if block is None:
                 continue
+            outcome = self._outcome(receipt, tx) if receipt is not None else "ok"
             if outcome != "ok":
                 state = "reverted"
                 if outcome in NONCE_UNUSED and tx.signer:
@@ -123,11 +129,12 @@ class ReceiptFollower:
                 self.forwarding.resync(signer)
         changed = [str(c["id"]) for c in changes]
         overdue = time.time() - self.resubmit_after
-        for row in sent.values():
-            if row.tx_hash in found or (row.sent_at is not None and row.sent_at > overdue):
+        for tx_hash, batch in sent.items():
+            if tx_hash in found or any(
+                r.sent_at is not None and r.sent_at > overdue for r in batch
+            ):
                 continue
-            if self._maybe_resubmit(row.id):
-                changed.append(row.id)
+            changed.extend(self._maybe_resubmit([r.id for r in batch]))
         return changed
 
     def _explain(self, reverted: list[tuple[str, int, str]]) -> dict[str, tuple[str, str | None]]:
@@ -161,33 +168,39 @@ class ReceiptFollower:
             )
         return explained
 
-    def _outcome(self, receipt: dict[str, Any]) -> str:
+    def _outcome(self, receipt: dict[str, Any], tx: Any) -> str:
+        """How the row's part of a mined transaction ended (see the module docstring)."""
         if int(str(receipt["status"]), 0) == 0:
             return "reverted"
         if self.forwarder is None or str(receipt.get("to") or "").lower() != self.forwarder:
             return "ok"
+        signer = "0x" + str(tx.signer or "").lower()[2:].rjust(64, "0")
         for entry in receipt.get("logs") or []:
             topics = [_hex(t) for t in entry["topics"]]
-            if str(entry["address"]).lower() == self.forwarder and topics[:1] == [EXECUTED]:
-                return "ok" if int(_hex(entry["data"])[-64:], 16) == 1 else "call_failed"
+            if str(entry["address"]).lower() != self.forwarder or topics[:2] != [EXECUTED, signer]:
+                continue
+            data = _hex(entry["data"])[2:]
+            if tx.forward_nonce is None or int(data[:64], 16) == tx.forward_nonce:
+                return "ok" if int(data[64:128], 16) == 1 else "call_failed"
         return "skipped"
 
-    def _receipts(self, sent: dict[str | None, Any], head: int) -> dict[str, tuple[int, str]]:
-        """tx hash -> (block, outcome) for the sent transactions mined since the last round."""
-        found: dict[str, tuple[int, str]] = {}
+    def _receipts(
+        self, sent: dict[str, list[Any]], head: int
+    ) -> dict[str, tuple[int, dict[str, Any]]]:
+        """tx hash -> (block, receipt) for the sent transactions mined since the last round."""
+        found: dict[str, tuple[int, dict[str, Any]]] = {}
         if self._scanned is None:  # first round after a start: ask per transaction
             for tx_hash in sent:
                 try:
                     receipt = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
                 except TransactionNotFound:
                     continue
-                found[str(tx_hash)] = (int(receipt["blockNumber"]), self._outcome(dict(receipt)))
+                found[tx_hash] = (int(receipt["blockNumber"]), dict(receipt))
             return found
         for number in range(self._scanned + 1, head + 1):
             for mined in self._block_receipts(number):
-                tx_hash = str(mined["transactionHash"]).lower()
-                if tx_hash in sent:
-                    found[tx_hash] = (number, self._outcome(mined))
+                if mined["transactionHash"] in sent:
+                    found[mined["transactionHash"]] = (number, mined)
         return found
 
     def _block_receipts(self, number: int) -> list[dict[str, Any]]:
@@ -199,33 +212,62 @@ class ReceiptFollower:
             for r in reply.get("result") or []
         ]
 
-    def _maybe_resubmit(self, tx_id: str) -> bool:
-        """A sent transaction the node no longer knows goes out again, same bytes; True if
-        it can never be mined (its nonce was consumed) and is now `failed`."""
+    def _maybe_resubmit(self, ids: list[str]) -> list[str]:
+        """A sent transaction (the rows of one batch) the node no longer knows goes out
+        again, same bytes; the ids now `failed` because its nonce was consumed by another."""
         with self.store.read() as session:
-            tx = session.get(ChainTransaction, tx_id)
-        if tx is None or tx.state != "sent":
-            return False
-        if tx.sent_at is not None and time.time() - tx.sent_at < self.resubmit_after:
-            return False
+            rows = [
+                tx
+                for tx in session.scalars(
+                    select(ChainTransaction).where(ChainTransaction.id.in_(ids))
+                ).all()
+                if tx.state == "sent"
+            ]
+        if not rows:
+            return []
+        first = rows[0]
+        if first.sent_at is not None and time.time() - first.sent_at < self.resubmit_after:
+            return []
         try:
-            self.w3.eth.get_transaction(tx.tx_hash)  # type: ignore[arg-type]
-            return False  # still pending in the pool
+            self.w3.eth.get_transaction(first.tx_hash)  # type: ignore[arg-type]
+            return []  # still pending in the pool
         except TransactionNotFound:
             pass
-        if self.w3.eth.get_transaction_count(tx.relayer, "latest") > (tx.nonce or 0):  # type: ignore[arg-type]
+        if self.w3.eth.get_transaction_count(first.relayer, "latest") > (first.nonce or 0):  # type: ignore[arg-type]
+            stamp = time.time()
             with self.store.unit() as session:
-                row = session.get(ChainTransaction, tx.id)
-                assert row is not None
-                row.state, row.error = "failed", "RelayerNonceConsumed"
-            return True
-        log.info("resubmitting dropped transaction %s", tx.id)
-        self.pool.send_raw(tx.raw or "")
+                session.execute(
+                    update(ChainTransaction),
+                    [
+                        {
+                            "id": tx.id,
+                            "state": "failed",
+                            "error": "RelayerNonceConsumed",
+                            "updated_at": stamp,
+                        }
+                        for tx in rows
+                    ],
+                )
+            return [tx.id for tx in rows]
+        raw = next((tx.raw for tx in rows if tx.raw), None) or self._raw_of(str(first.tx_hash))
+        log.info("resubmitting dropped transaction %s (%d requests)", first.tx_hash, len(rows))
+        self.pool.send_raw(raw)
+        stamp = time.time()
         with self.store.unit() as session:
-            row = session.get(ChainTransaction, tx.id)
-            assert row is not None
-            row.sent_at = time.time()
-        return False
+            session.execute(
+                update(ChainTransaction), [{"id": tx.id, "sent_at": stamp} for tx in rows]
+            )
+        return []
+
+    def _raw_of(self, tx_hash: str) -> str:
+        """A batch's raw bytes, stored with its first row."""
+        with self.store.read() as session:
+            raw = session.scalar(
+                select(ChainTransaction.raw).where(
+                    ChainTransaction.tx_hash == tx_hash, ChainTransaction.raw.is_not(None)
+                )
+            )
+        return str(raw or "")
 
 
 def _hex(value: Any) -> str:

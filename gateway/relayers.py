@@ -1,6 +1,11 @@
 """The relayer pool: relayer keys, their nonce sequences (assigned here, persisted), signing
 and broadcasting. A nonce is taken only in the commit that stores the signed raw bytes, so a
 crash never leaves a gap; after a restart `reconcile` lines the sequences up with the node.
+
+The forward requests a round signs for one relayer go out together, as one `executeBatch`
+transaction (up to `MAX_BATCH` requests): every row of the batch stores the same relayer
+nonce, raw bytes and hash, and its own request (whose outcome the receipt's
+`ExecutedForwardRequest` event gives).
 """
 
 from __future__ import annotations
@@ -22,16 +27,21 @@ from web3 import Web3
 
 log = logging.getLogger("eccoo.gateway.tx")
 GAS_PRICE_SECONDS = 5.0
+# Forward requests per relayed transaction, and the batch's gas limit as a share of the
+# block's (a transaction over the block gas limit would never be mined).
+MAX_BATCH = 32
+BATCH_GAS_SHARE = 4
 
 
 @dataclass
 class Signed:
-    """One queued row after the worker's round: relayer, nonce, raw bytes and hash."""
+    """One queued row after the worker's round: relayer, nonce, raw bytes and hash (the
+    raw bytes of a batch are stored once, with its first row)."""
 
     id: str
     relayer: str
     nonce: int
-    raw: str
+    raw: str | None
     tx_hash: str
 
 
@@ -46,10 +56,13 @@ class RelayerPool:
         self.store = store
         self.w3 = w3
         self.accounts = {r.address: r for r in relayers}
-        self._signers = {r.address: TransactionSigner(bytes(r.key), chain_id) for r in relayers}
+        self._signers: dict[str, TransactionSigner] = {
+            r.address: TransactionSigner(bytes(r.key), chain_id) for r in relayers
+        }
         self.chain_id = chain_id
         self._senders = ThreadPoolExecutor(len(relayers), thread_name_prefix="eccoo-send")
         self._gas_price_value, self._gas_price_until = 0, float("-inf")
+        self.max_batch_gas = int(w3.eth.get_block("latest")["gasLimit"]) // BATCH_GAS_SHARE
 
     def reconcile(self) -> None:
         """Line the stored nonces up with the node before sending anything."""
@@ -105,7 +118,7 @@ class RelayerPool:
                 .distinct()
             ).all()
         prepared = forwarding.prepare(queued, {b for b in busy if b}) if forwarding else Prepared()
-        signed = self._sign(queued, prepared, next_nonce)
+        signed = self._sign(queued, prepared, next_nonce, forwarding)
         now = time.time()
         changes: list[dict[str, object]] = []
         for one in signed:
@@ -146,24 +159,67 @@ class RelayerPool:
         return [s.id for s in signed], list(prepared.failed)
 
     def _sign(
-        self, queued: Sequence[ChainTransaction], prepared: Prepared, next_nonce: dict[str, int]
+        self,
+        queued: Sequence[ChainTransaction],
+        prepared: Prepared,
+        next_nonce: dict[str, int],
+        forwarding: ForwardSigner | None,
     ) -> list[Signed]:
+        """One relayer transaction per row, except that the requests signed this round for
+        one relayer are batched (in queue order, so each signer's stay in nonce order; a row
+        that cannot join closes its relayer's batch first, so the relayer's order is kept)."""
         gas_price = self._gas_price()
-        addresses = sorted(self.accounts)
+        addresses: list[str] = sorted(self.accounts)
         signed: list[Signed] = []
-        for i, tx in enumerate(queued):
-            if tx.id in prepared.failed:
-                continue
-            to, data, gas, _forward_nonce = prepared.ready.get(tx.id, (tx.to, tx.data, tx.gas, 0))
-            # Forward requests of one signer must be mined in nonce order: one relayer.
-            slot = int(tx.lane, 16) if tx.lane else i
-            relayer = addresses[slot % len(addresses)]
+        batches: dict[str, list[ChainTransaction]] = {}
+
+        def send_as_one(
+            relayer: str, rows: list[ChainTransaction], to: str, data: str, gas: int
+        ) -> None:
             nonce = next_nonce[relayer]
             raw, tx_hash = self._signers[relayer].sign(
                 nonce=nonce, gas_price=gas_price, gas=gas, to=to, data=data
             )
             next_nonce[relayer] = nonce + 1
-            signed.append(Signed(tx.id, relayer, nonce, "0x" + raw.hex(), "0x" + tx_hash.hex()))
+            for n, tx in enumerate(rows):
+                signed.append(
+                    Signed(
+                        tx.id, relayer, nonce, None if n else "0x" + raw.hex(), "0x" + tx_hash.hex()
+                    )
+                )
+
+        def close(relayer: str) -> None:
+            rows = batches.pop(relayer, [])
+            if len(rows) == 1:
+                to, data, gas, _ = prepared.ready[rows[0].id]
+            elif rows:
+                assert forwarding is not None
+                to = forwarding.forwarder.address
+                requests = [prepared.requests[tx.id] for tx in rows]
+                data = forwarding.requests.relay(requests, relayer)
+                gas = sum(prepared.ready[tx.id][2] for tx in rows)
+            else:
+                return
+            send_as_one(relayer, rows, to, data, gas)
+
+        for i, tx in enumerate(queued):
+            if tx.id in prepared.failed:
+                continue
+            # Forward requests of one signer must be mined in nonce order: one relayer.
+            slot = int(tx.lane, 16) if tx.lane else i
+            relayer = addresses[slot % len(addresses)]
+            if tx.id in prepared.requests:
+                batch = batches.setdefault(relayer, [])
+                gas = sum(prepared.ready[row.id][2] for row in batch)
+                if len(batch) >= MAX_BATCH or gas + prepared.ready[tx.id][2] > self.max_batch_gas:
+                    close(relayer)
+                batches.setdefault(relayer, []).append(tx)
+                continue
+            close(relayer)
+            to, data, gas, _ = prepared.ready.get(tx.id, (tx.to, tx.data, tx.gas, 0))
+            send_as_one(relayer, [tx], to, data, gas)
+        for open_relayer in list(batches):
+            close(open_relayer)
         return signed
 
     def _gas_price(self) -> int:
@@ -187,21 +243,29 @@ class RelayerPool:
         return [tx_id for accepted in results for tx_id in accepted]
 
     def _send_batch(self, rows: list[Any]) -> list[str]:
-        """One relayer's raw transactions in nonce order."""
+        """One relayer's raw transactions in nonce order (the rows of a batch share one
+        transaction, whose raw bytes only the first carries)."""
+        ids_of: dict[str, list[str]] = {}
+        raw_of: dict[str, str] = {}
+        for tx in rows:
+            ids_of.setdefault(tx.tx_hash, []).append(tx.id)
+            if tx.raw:
+                raw_of[tx.tx_hash] = tx.raw
+        hashes = [h for h in ids_of if h in raw_of]
         replies = self.w3.provider.make_batch_request(  # type: ignore[attr-defined]
-            [("eth_sendRawTransaction", [tx.raw]) for tx in rows]
+            [("eth_sendRawTransaction", [raw_of[h]]) for h in hashes]
         )
         if not isinstance(replies, list):
             log.warning("broadcast batch refused: %s", replies.get("error"))
             return []
-        accepted = []
-        for tx, reply in zip(rows, replies, strict=True):
+        accepted: list[str] = []
+        for tx_hash, reply in zip(hashes, replies, strict=True):
             error = reply.get("error")
             message = str(error.get("message", "")).lower() if isinstance(error, dict) else ""
             if error is None or _same_bytes_known(message):
-                accepted.append(tx.id)
+                accepted.extend(ids_of[tx_hash])
             else:
-                log.warning("broadcast of %s refused: %s", tx.id, message)
+                log.warning("broadcast of %s refused: %s", ids_of[tx_hash], message)
                 break  # later nonces of this relayer would only wait behind the gap
         return accepted
 

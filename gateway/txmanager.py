@@ -201,7 +201,12 @@ class TransactionManager:
             self.after_sign(signed)
         with self.store.read() as session:
             waiting = session.execute(
-                select(ChainTransaction.id, ChainTransaction.relayer, ChainTransaction.raw)
+                select(
+                    ChainTransaction.id,
+                    ChainTransaction.relayer,
+                    ChainTransaction.raw,
+                    ChainTransaction.tx_hash,
+                )
                 .where(ChainTransaction.state == "signed")
                 .order_by(ChainTransaction.relayer, ChainTransaction.nonce)
             ).all()

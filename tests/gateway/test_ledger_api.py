@@ -241,6 +241,39 @@ def test_a_request_failing_on_chain_leaves_the_signers_later_requests_standing(
     assert giver.get("/api/v1/me/balance").json()["balance"] == before - 2
 
 
+def test_requests_queued_together_are_relayed_in_one_batch(
+    cast: Cast, live_gateway: Any, journey: dict[str, Any]
+) -> None:
+    """Five transfers queued in one commit reach the worker in one round and go out as one
+    `executeBatch` transaction; the overdrawing one fails inside it, alone."""
+    ledger = live_gateway.services.ledger
+    giver, me = cast["giver"], cast.me["giver"]
+    before = giver.get("/api/v1/me/balance").json()["balance"]
+    to = cast.me["receiver"]["address"]
+    amounts = [1, 1, before + 1_000, 1, 1]
+    with ledger.store.unit() as session:
+        ids = [
+            ledger.queue(
+                session,
+                me["address"],
+                subject=me["subject"],
+                kind="transfer",
+                target="CareCoin",
+                fn="transfer",
+                args=(to, amount),
+                request_hash="0x" + secrets.token_hex(32),
+            ).id
+            for amount in amounts
+        ]
+    ledger.wake()
+    txs = [wait_tx(giver, tx_id) for tx_id in ids]
+    states = [tx["state"] for tx in txs]
+    assert states == ["confirmed", "confirmed", "reverted", "confirmed", "confirmed"], txs
+    assert txs[2]["error"] == "ERC20InsufficientBalance"
+    assert len({tx["tx_hash"] for tx in txs}) == 1, txs
+    assert giver.get("/api/v1/me/balance").json()["balance"] == before - 4
+
+
 def test_object_level_authorization_matrix(cast: Cast, journey: dict[str, Any]) -> None:
     """Every member x every other member's resource: 403 or 404, never 2xx."""
     a_id, pot_id = journey["appointment_id"], journey["pot_id"]
@@ -617,8 +650,8 @@ def test_fast_calldata_and_signatures_match_web3(live_gateway: Any) -> None:
     assert ledger.forwarding.requests.execute(fast) == ledger.forwarder.encode_abi(
         "execute", args=[fast.as_call_arg()]
     )
-    assert ledger.forwarding.requests.relay(fast) == ledger.forwarder.encode_abi(
-        "executeBatch", args=[[fast.as_call_arg()], member.address]
+    assert ledger.forwarding.requests.relay([fast, fast], to) == ledger.forwarder.encode_abi(
+        "executeBatch", args=[[fast.as_call_arg(), fast.as_call_arg()], to]
     )
 
 

@@ -11,6 +11,7 @@ import secrets
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +131,48 @@ def test_crash_between_signing_and_broadcast(clique_network: Any, tmp_path: Path
     nonces = sorted(t.nonce for t in final)  # type: ignore[type-var]
     assert nonces == list(range(nonces[0], nonces[0] + 3))
     assert w3.eth.get_transaction_count(relayer) == nonces[-1] + 1  # no gap, no duplicate
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_a_transaction_the_node_lost_is_sent_again_with_the_same_bytes(
+    clique_network: Any, tmp_path: Path
+) -> None:
+    """A transaction recorded as sent that the node does not know (its pool lost it) goes
+    out again after `tx_resubmit_after_seconds`: the stored bytes, not a new signature.
+    The loss is staged: the rows are marked sent without broadcasting them."""
+    store = Store(tmp_path / "gw.db")
+    keys = [load_account(clique_network.manifest.relayers[0])]
+    tm = TransactionManager(
+        store,
+        clique_network.w3(),
+        keys,
+        chain_id=clique_network.manifest.chain_id,
+        poll_seconds=0.2,
+        resubmit_after_seconds=1.0,
+    )
+    tm.reconcile()
+    ids = _submit_n(tm, 2, secrets.token_hex(4))
+
+    def stop(_ids: list[str]) -> None:
+        raise _Stop
+
+    tm.after_sign = stop
+    with pytest.raises(_Stop):
+        tm.step()
+    tm.after_sign = None
+    with store.unit() as session:
+        for tx_id in ids:
+            row = session.get(ChainTransaction, tx_id)
+            assert row is not None and row.state == "signed"
+            row.state, row.sent_at = "sent", time.time() - 60
+        hashes = {session.get(ChainTransaction, i).tx_hash for i in ids}  # type: ignore[union-attr]
+    tm.start()
+    try:
+        final = [tm.wait(i, timeout=90) for i in ids]
+    finally:
+        tm.stop()
+    assert {t.state for t in final} == {"confirmed"}
+    assert {t.tx_hash for t in final} == hashes
