@@ -13,10 +13,12 @@ from typing import Any
 
 from eccoo.client.deploy import deploy
 from eccoo.client.deployment import Deployment
+from eccoo.client.revert import decode_revert, error_table, revert_data
 from eccoo.node.keys import load_account
 from eccoo.node.manifest import load_manifest
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.logs import DISCARD
 
@@ -53,6 +55,8 @@ class Ledger:
         self._nonces: dict[str, int] = {}
         self.gas_price = max(w3.eth.gas_price * 2, 10**9)
         self.chain_id = w3.eth.chain_id
+        self._errors = error_table(c.abi for c in self.c.values())
+        self._labels: dict[bytes, str] = {}  # tx hash -> "Contract.fn", to explain a revert
 
     def _nonce(self, account: LocalAccount) -> int:
         if account.address not in self._nonces:
@@ -77,14 +81,33 @@ class Ledger:
             "value": 0,
         }
         signed = account.sign_transaction(tx)
-        return bytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+        tx_hash = bytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+        self._labels[tx_hash] = f"{contract}.{fn}{tuple(args)!r}"[:200]
+        return tx_hash
 
     def settle(self, hashes: list[bytes]) -> list[Any]:
-        """Wait for every receipt; a reverted transaction is a bug in the workload."""
-        receipts = [self.w3.eth.wait_for_transaction_receipt(h, timeout=180) for h in hashes]
-        failed = [r for r in receipts if r["status"] != 1]
-        assert not failed, f"{len(failed)} workload transactions reverted"
+        """Wait for every receipt; a reverted transaction is a bug in the workload, reported
+        with the call and its error (replayed at the block before)."""
+        receipts = [
+            self.w3.eth.wait_for_transaction_receipt(HexBytes(h), timeout=180) for h in hashes
+        ]
+        failed = [self._why(r) for r in receipts if r["status"] != 1]
+        assert not failed, f"{len(failed)} workload transactions reverted: {failed}"
         return receipts
+
+    def _why(self, receipt: Any) -> str:
+        tx = self.w3.eth.get_transaction(receipt["transactionHash"])
+        call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
+        try:
+            self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+            reason = "(succeeds when replayed at the block before)"
+        except Exception as exc:
+            reason = str(decode_revert(revert_data(exc), self._errors) or repr(exc)[:300])
+        label = self._labels.get(bytes(receipt["transactionHash"]), "?")
+        return (
+            f"{label} by {tx['from']} in block {receipt['blockNumber']}, "
+            f"gas used {receipt['gasUsed']} of {tx['gas']}: {reason}"
+        )
 
 
 def setup_actors(ledger: Ledger, receivers: int = 3, givers: int = 3) -> Actors:
