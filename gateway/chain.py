@@ -97,6 +97,7 @@ class Ledger:
             confirmations=settings.confirmations,
             poll_seconds=settings.tx_poll_seconds,
             resubmit_after_seconds=settings.tx_resubmit_after_seconds,
+            tx_fee_cap_wei=settings.tx_fee_cap_wei,
             decoder=self.decoder,
             on_change=self._changed,
             forwarding=self.forwarding,

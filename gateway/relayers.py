@@ -31,6 +31,13 @@ GAS_PRICE_SECONDS = 5.0
 # block's (a transaction over the block gas limit would never be mined).
 MAX_BATCH = 32
 BATCH_GAS_SHARE = 4
+# Gas of a batch around its requests' own calls: the transaction and the loop, then per
+# request the signature check, the nonce, the event and the call's overhead, and 16 per
+# byte of its calldata.
+BATCH_BASE_GAS = 40_000
+BATCHED_REQUEST_GAS = 60_000
+# A batch's fee stays this far under the node's fee cap (the gas price moves between rounds).
+FEE_CAP_MARGIN = 0.8
 
 
 @dataclass
@@ -49,7 +56,13 @@ class RelayerPool:
     """Only the worker thread calls this: it alone changes relayer nonces and queued rows."""
 
     def __init__(
-        self, store: Store, w3: Web3, relayers: Sequence[LocalAccount], *, chain_id: int
+        self,
+        store: Store,
+        w3: Web3,
+        relayers: Sequence[LocalAccount],
+        *,
+        chain_id: int,
+        tx_fee_cap_wei: int = 10**18,
     ) -> None:
         if not relayers:
             raise ValueError("the transaction manager needs at least one relayer key")
@@ -63,6 +76,7 @@ class RelayerPool:
         self._senders = ThreadPoolExecutor(len(relayers), thread_name_prefix="eccoo-send")
         self._gas_price_value, self._gas_price_until = 0, float("-inf")
         self.max_batch_gas = int(w3.eth.get_block("latest")["gasLimit"]) // BATCH_GAS_SHARE
+        self.tx_fee_cap_wei = tx_fee_cap_wei
 
     def reconcile(self) -> None:
         """Line the stored nonces up with the node before sending anything."""
@@ -167,11 +181,14 @@ class RelayerPool:
     ) -> list[Signed]:
         """One relayer transaction per row, except that the requests signed this round for
         one relayer are batched (in queue order, so each signer's stay in nonce order; a row
-        that cannot join closes its relayer's batch first, so the relayer's order is kept)."""
+        that cannot join closes its relayer's batch first, so the relayer's order is kept).
+        A batch's gas limit stays under a share of the block's and under the node's fee cap."""
         gas_price = self._gas_price()
+        gas_cap = min(self.max_batch_gas, int(self.tx_fee_cap_wei * FEE_CAP_MARGIN) // gas_price)
         addresses: list[str] = sorted(self.accounts)
         signed: list[Signed] = []
         batches: dict[str, list[ChainTransaction]] = {}
+        batch_gas: dict[str, int] = {}
 
         def send_as_one(
             relayer: str, rows: list[ChainTransaction], to: str, data: str, gas: int
@@ -182,22 +199,21 @@ class RelayerPool:
             )
             next_nonce[relayer] = nonce + 1
             for n, tx in enumerate(rows):
-                signed.append(
-                    Signed(
-                        tx.id, relayer, nonce, None if n else "0x" + raw.hex(), "0x" + tx_hash.hex()
-                    )
-                )
+                first_raw = None if n else "0x" + raw.hex()
+                signed.append(Signed(tx.id, relayer, nonce, first_raw, "0x" + tx_hash.hex()))
 
         def close(relayer: str) -> None:
             rows = batches.pop(relayer, [])
+            gas = batch_gas.pop(relayer, 0)
             if len(rows) == 1:
                 to, data, gas, _ = prepared.ready[rows[0].id]
             elif rows:
                 assert forwarding is not None
-                to = forwarding.forwarder.address
                 requests = [prepared.requests[tx.id] for tx in rows]
-                data = forwarding.requests.relay(requests, relayer)
-                gas = sum(prepared.ready[tx.id][2] for tx in rows)
+                to, data = (
+                    forwarding.forwarder.address,
+                    forwarding.requests.relay(requests, relayer),
+                )
             else:
                 return
             send_as_one(relayer, rows, to, data, gas)
@@ -208,12 +224,15 @@ class RelayerPool:
             # Forward requests of one signer must be mined in nonce order: one relayer.
             slot = int(tx.lane, 16) if tx.lane else i
             relayer = addresses[slot % len(addresses)]
-            if tx.id in prepared.requests:
-                batch = batches.setdefault(relayer, [])
-                gas = sum(prepared.ready[row.id][2] for row in batch)
-                if len(batch) >= MAX_BATCH or gas + prepared.ready[tx.id][2] > self.max_batch_gas:
+            request = prepared.requests.get(tx.id)
+            if request is not None:
+                gas = request.gas + request.gas // 32 + BATCHED_REQUEST_GAS + 16 * len(request.data)
+                if relayer in batches and (
+                    len(batches[relayer]) >= MAX_BATCH or batch_gas[relayer] + gas > gas_cap
+                ):
                     close(relayer)
                 batches.setdefault(relayer, []).append(tx)
+                batch_gas[relayer] = batch_gas.get(relayer, BATCH_BASE_GAS) + gas
                 continue
             close(relayer)
             to, data, gas, _ = prepared.ready.get(tx.id, (tx.to, tx.data, tx.gas, 0))

@@ -48,6 +48,9 @@ class GatewaySettings(BaseSettings):
     relayer_count: int = Field(default=0, ge=0, description="0 = all from the offset on")
     tx_poll_seconds: float = 0.5
     tx_resubmit_after_seconds: float = 30.0
+    # The node refuses a transaction whose gas limit x gas price exceeds its fee cap (geth's
+    # --rpc.txfeecap, 1 ether by default); batches of forward requests are sized under it.
+    tx_fee_cap_wei: int = Field(default=10**18, gt=0)
     # The worker process's niceness: requests are served first when the CPU is short.
     worker_niceness: int = Field(default=5, ge=0, le=19)
 

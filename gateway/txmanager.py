@@ -56,13 +56,16 @@ class TransactionManager:
         poll_seconds: float = 0.5,
         round_seconds: float = 0.05,
         resubmit_after_seconds: float = 30.0,
+        tx_fee_cap_wei: int = 10**18,
         decoder: RevertDecoder | None = None,
         on_change: Callable[[list[ChainTransaction]], None] | None = None,
         forwarding: ForwardSigner | None = None,
         wake_event: Any = None,
     ) -> None:
         self.store = store
-        self.pool = RelayerPool(store, w3, relayers, chain_id=chain_id)
+        self.pool = RelayerPool(
+            store, w3, relayers, chain_id=chain_id, tx_fee_cap_wei=tx_fee_cap_wei
+        )
         self.relayers = self.pool.accounts
         self.receipts = ReceiptFollower(
             store,

@@ -7,6 +7,7 @@ object-level authorization matrix over the resources the journey created.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import secrets
 import time
@@ -272,6 +273,32 @@ def test_requests_queued_together_are_relayed_in_one_batch(
     assert txs[2]["error"] == "ERC20InsufficientBalance"
     assert len({tx["tx_hash"] for tx in txs}) == 1, txs
     assert giver.get("/api/v1/me/balance").json()["balance"] == before - 4
+
+    # A burst larger than a batch is split: at most 32 requests per transaction, and each
+    # transaction's maximum fee under the node's cap (geth refuses one over it).
+    with ledger.store.unit() as session:
+        ids = [
+            ledger.queue(
+                session,
+                me["address"],
+                subject=me["subject"],
+                kind="transfer",
+                target="CareCoin",
+                fn="transfer",
+                args=(to, 1),
+                request_hash="0x" + secrets.token_hex(32),
+            ).id
+            for _ in range(40)
+        ]
+    ledger.wake()
+    txs = [wait_tx(giver, tx_id) for tx_id in ids]
+    assert {tx["state"] for tx in txs} == {"confirmed"}, txs
+    batches = collections.Counter(tx["tx_hash"] for tx in txs)
+    assert len(batches) >= 2 and max(batches.values()) <= 32, batches
+    for tx_hash in batches:
+        sent = ledger.w3.eth.get_transaction(tx_hash)
+        assert sent["gas"] * sent["gasPrice"] <= live_gateway.settings.tx_fee_cap_wei
+    assert giver.get("/api/v1/me/balance").json()["balance"] == before - 44
 
 
 def test_object_level_authorization_matrix(cast: Cast, journey: dict[str, Any]) -> None:
