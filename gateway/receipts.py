@@ -248,6 +248,9 @@ class ReceiptFollower:
                         for tx in rows
                     ],
                 )
+            if self.forwarding is not None:  # their forwarder nonces were not used either
+                for signer in sorted({tx.signer for tx in rows if tx.signer}):
+                    self.forwarding.resync(signer)
             return [tx.id for tx in rows]
         raw = next((tx.raw for tx in rows if tx.raw), None) or self._raw_of(str(first.tx_hash))
         log.info("resubmitting dropped transaction %s (%d requests)", first.tx_hash, len(rows))
