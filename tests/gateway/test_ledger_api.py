@@ -242,16 +242,11 @@ def test_a_request_failing_on_chain_leaves_the_signers_later_requests_standing(
     assert giver.get("/api/v1/me/balance").json()["balance"] == before - 2
 
 
-def test_requests_queued_together_are_relayed_in_one_batch(
-    cast: Cast, live_gateway: Any, journey: dict[str, Any]
-) -> None:
-    """Five transfers queued in one commit reach the worker in one round and go out as one
-    `executeBatch` transaction; the overdrawing one fails inside it, alone."""
-    ledger = live_gateway.services.ledger
-    giver, me = cast["giver"], cast.me["giver"]
-    before = giver.get("/api/v1/me/balance").json()["balance"]
-    to = cast.me["receiver"]["address"]
-    amounts = [1, 1, before + 1_000, 1, 1]
+def _transfers_in_one_commit(
+    ledger: Any, client: httpx.Client, me: dict[str, Any], to: str, amounts: list[int]
+) -> list[dict[str, Any]]:
+    """Queue `me`'s transfers straight into the store in one commit (so the worker takes
+    them in one round), wake the worker, and wait for each to end."""
     with ledger.store.unit() as session:
         ids = [
             ledger.queue(
@@ -267,7 +262,20 @@ def test_requests_queued_together_are_relayed_in_one_batch(
             for amount in amounts
         ]
     ledger.wake()
-    txs = [wait_tx(giver, tx_id) for tx_id in ids]
+    return [wait_tx(client, tx_id) for tx_id in ids]
+
+
+def test_requests_queued_together_are_relayed_in_one_batch(
+    cast: Cast, live_gateway: Any, journey: dict[str, Any]
+) -> None:
+    """Five transfers queued in one commit reach the worker in one round and go out as one
+    `executeBatch` transaction; the overdrawing one fails inside it, alone."""
+    ledger = live_gateway.services.ledger
+    giver, me = cast["giver"], cast.me["giver"]
+    before = giver.get("/api/v1/me/balance").json()["balance"]
+    to = cast.me["receiver"]["address"]
+    amounts = [1, 1, before + 1_000, 1, 1]
+    txs = _transfers_in_one_commit(ledger, giver, me, to, amounts)
     states = [tx["state"] for tx in txs]
     assert states == ["confirmed", "confirmed", "reverted", "confirmed", "confirmed"], txs
     assert txs[2]["error"] == "ERC20InsufficientBalance"
@@ -276,22 +284,7 @@ def test_requests_queued_together_are_relayed_in_one_batch(
 
     # A burst larger than a batch is split: at most 32 requests per transaction, and each
     # transaction's maximum fee under the node's cap (geth refuses one over it).
-    with ledger.store.unit() as session:
-        ids = [
-            ledger.queue(
-                session,
-                me["address"],
-                subject=me["subject"],
-                kind="transfer",
-                target="CareCoin",
-                fn="transfer",
-                args=(to, 1),
-                request_hash="0x" + secrets.token_hex(32),
-            ).id
-            for _ in range(40)
-        ]
-    ledger.wake()
-    txs = [wait_tx(giver, tx_id) for tx_id in ids]
+    txs = _transfers_in_one_commit(ledger, giver, me, to, [1] * 40)
     assert {tx["state"] for tx in txs} == {"confirmed"}, txs
     batches = collections.Counter(tx["tx_hash"] for tx in txs)
     assert len(batches) >= 2 and max(batches.values()) <= 32, batches

@@ -25,7 +25,7 @@ from eth_account import Account
 pytestmark = pytest.mark.geth
 
 
-def _manager(store: Store, network: Any, relayers: int = 2) -> TransactionManager:
+def _manager(store: Store, network: Any, relayers: int = 2, **options: Any) -> TransactionManager:
     keys = [load_account(ref) for ref in network.manifest.relayers[:relayers]]
     return TransactionManager(
         store,
@@ -34,6 +34,7 @@ def _manager(store: Store, network: Any, relayers: int = 2) -> TransactionManage
         chain_id=network.manifest.chain_id,
         confirmations=2,
         poll_seconds=0.2,
+        **options,
     )
 
 
@@ -144,15 +145,7 @@ def test_a_transaction_the_node_lost_is_sent_again_with_the_same_bytes(
     out again after `tx_resubmit_after_seconds`: the stored bytes, not a new signature.
     The loss is staged: the rows are marked sent without broadcasting them."""
     store = Store(tmp_path / "gw.db")
-    keys = [load_account(clique_network.manifest.relayers[0])]
-    tm = TransactionManager(
-        store,
-        clique_network.w3(),
-        keys,
-        chain_id=clique_network.manifest.chain_id,
-        poll_seconds=0.2,
-        resubmit_after_seconds=1.0,
-    )
+    tm = _manager(store, clique_network, relayers=1, resubmit_after_seconds=1.0)
     tm.reconcile()
     ids = _submit_n(tm, 2, secrets.token_hex(4))
 
