@@ -21,71 +21,33 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils import keccak
 from fixtures.api import post, submit_ok, wait_tx
+from fixtures.cast import FUNDER, Cast
 from fixtures.identity import UserFactory
 
 pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
 
-FUNDER = "0x" + keccak(text="funder:local-authority").hex()
-
-
-class Cast:
-    def __init__(self, gateway: Any, users: UserFactory) -> None:
-        self.gateway = gateway
-        self.people = {
-            "coordinator": users.create("coordinator", prefix="coord"),
-            "treasurer": users.create("treasurer", prefix="treas"),
-            "receiver": users.create(prefix="recv"),
-            "giver": users.create(prefix="giver"),
-            "outsider": users.create(prefix="out"),
-        }
-        self.clients = {n: gateway.client(u.token()) for n, u in self.people.items()}
-        self.me = {n: c.get("/api/v1/me").json() for n, c in self.clients.items()}
-
-    def __getitem__(self, name: str) -> httpx.Client:
-        return self.clients[name]
-
 
 @pytest.fixture(scope="module")
 def cast(live_gateway: Any, realm_users: UserFactory) -> Cast:
-    return Cast(live_gateway, realm_users)
+    people = {
+        "coordinator": ("coordinator",),
+        "treasurer": ("treasurer",),
+        "receiver": (),
+        "giver": (),
+        "outsider": (),
+    }
+    return Cast(live_gateway, realm_users, people)
 
 
 @pytest.fixture(scope="module")
 def journey(cast: Cast, live_gateway: Any) -> dict[str, Any]:
     """Register, approve, fund a pot, book, deliver, confirm, pay; returns what it made."""
-    coord, treas = cast["coordinator"], cast["treasurer"]
+    treas = cast["treasurer"]
     # Privileged members (IdP hats) are registered on their first call; others wait.
     assert cast.me["receiver"]["membership"] == "pending"
-    for name, hat in (("receiver", "care_receiver"), ("giver", "care_giver")):
-        reply = cast[name].post("/api/v1/me/hats/requests", json={"hat": hat})
-        assert reply.status_code == 201, reply.text
-        assert coord.post(f"/api/v1/hats/requests/{reply.json()['id']}/approve").status_code == 200
-        subject = cast.me[name]["subject"]
-        assert coord.post(f"/api/v1/members/{subject}/approve").status_code == 200, subject
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        states = {
-            n: cast[n].get("/api/v1/me").json()["membership"]
-            for n in ("coordinator", "treasurer", "receiver", "giver")
-        }
-        if set(states.values()) == {"registered"}:
-            break
-        time.sleep(0.5)
-    assert set(states.values()) == {"registered"}, states
-    # Hats mirrored on chain are visible through the gateway's chain reads below.
+    cast.register({"receiver": "care_receiver", "giver": "care_giver"})
     ledger = live_gateway.services.ledger
-    membership = ledger.contracts["Membership"].functions
-    deadline = time.monotonic() + 60
-    while not membership.hasHat(cast.me["giver"]["address"], 1).call():
-        assert time.monotonic() < deadline
-        time.sleep(0.5)
-    while (
-        not ledger.contracts["CareCoin"]
-        .functions.hasRole(keccak(text="TREASURER_ROLE"), cast.me["treasurer"]["address"])
-        .call()
-    ):
-        assert time.monotonic() < deadline
-        time.sleep(0.5)
+    cast.wait_treasurer_role()
 
     treasurer_address = cast.me["treasurer"]["address"]
     submit_ok(
