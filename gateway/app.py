@@ -124,6 +124,7 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
     )
     for router in routers:
         app.include_router(router, prefix="/api/v1")
+    app.include_router(graph.graphql_router, prefix="/api/v1")
     app.include_router(web.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -6,6 +6,7 @@ non-zero exit (see eccoo.cli.main). It never prints the Neo4j password.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import signal
 from pathlib import Path
@@ -151,14 +152,34 @@ def rebuild(
     console.print(f"rebuilt up to block {indexer.status.state['cursor']}")
 
 
+def _require_loopback(host: str) -> None:
+    """The operators' GraphQL answers for every member without a token: it must never
+    listen where anyone but this machine can reach it."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ConfigError(
+            f"eccoo index serve listens on loopback only, not {host}: it has no sign-in; "
+            "members use the gateway's /api/v1/graphql",
+            field="host",
+        )
+
+
 @app.command()
 def serve(
     bolt_url: str = _BOLT,
     neo4j_password_file: Path = _PASSWORD,
-    host: str = typer.Option("127.0.0.1", help="listen address"),
+    host: str = typer.Option(
+        "127.0.0.1", help="listen address: loopback only (127.0.0.1, ::1 or localhost)"
+    ),
     port: int = typer.Option(8700, help="listen port"),
 ) -> None:
-    """Serve the read-only GraphQL API over the mirror (at /graphql)."""
+    """For operators: serve the read-only GraphQL API over the whole mirror (at /graphql),
+    on loopback only. It checks no token and answers for any address; members use the
+    gateway's /api/v1/graphql, scoped to them."""
+    _require_loopback(host)
     import uvicorn
     from eccoo.graph_sync.connect import open_graph
     from eccoo.graph_sync.graphql import create_app

@@ -1,8 +1,10 @@
-"""A read-only GraphQL API over `queries.py` (strawberry), as an ASGI app.
+"""The GraphQL types over `queries.py` (strawberry), and the operators' schema.
 
-The gateway mounts `create_app(driver)`; `eccoo index serve` runs it alone. It has no
-mutations: the chain is the only writer of the mirror. Amounts and block numbers use
-the `Long` scalar (64-bit integers; GraphQL's Int is only 32-bit). Never a float.
+Members reach GraphQL only through the gateway (`/api/v1/graphql`, which builds its own
+per-caller schema from these types). The operators' schema here answers for any address:
+`eccoo index serve` serves it on loopback only, and it must never face the network. No
+mutations: the chain is the only writer of the mirror. Amounts and block numbers use the
+`Long` scalar (64-bit integers; GraphQL's Int is only 32-bit). Never a float.
 """
 
 from __future__ import annotations
@@ -41,9 +43,7 @@ class Appointment:
 class CareContact:
     address: str
     member_id: str | None
-    hops: int
     relations: list[str]
-    via: list[str]
     shared_circles: list[str]
 
 
@@ -117,13 +117,44 @@ def _q(info: Info) -> GraphQueries:
     return info.context["queries"]
 
 
-def _pick(cls: type, row: dict[str, Any]) -> Any:
+def pick(cls: type, row: dict[str, Any]) -> Any:
+    """An instance of the strawberry type `cls` from a query row (extra keys ignored)."""
     names = {f.python_name for f in cls.__strawberry_definition__.fields}  # type: ignore[attr-defined]
     return cls(**{k: v for k, v in row.items() if k in names})
 
 
+def trail_of(trail: dict[str, Any]) -> PaymentTrail:
+    payment = trail["payment"]
+    return PaymentTrail(
+        appointment_id=trail["appointment_id"],
+        receiver=trail["receiver"],
+        giver=trail["giver"],
+        pot_id=trail["pot_id"],
+        booked_amount=trail["booked_amount"],
+        payment=None if payment is None else pick(Payment, payment),
+        draws=[pick(Draw, d) for d in trail["draws"]],
+        transfers=[
+            Transfer(from_=t["from"], to=t["to"], amount=t["amount"]) for t in trail["transfers"]
+        ],
+        fee_account=trail["fee_account"],
+    )
+
+
+def statement_of(s: dict[str, Any]) -> PotStatement:
+    return PotStatement(
+        pot=s["pot"],
+        from_block=s["from_block"],
+        to_block=s["to_block"],
+        opening=s["opening"],
+        closing=s["closing"],
+        movements=[pick(Movement, m) for m in s["movements"]],
+    )
+
+
 @strawberry.type
 class Query:
+    """The operators' questions, about any address (loopback only: see module docstring)."""
+
     @strawberry.field(description="The last block the mirror holds.")
     def indexed_block(self, info: Info) -> Long | None:
         cursor = _q(info).cursor()
@@ -135,34 +166,18 @@ class Query:
 
     @strawberry.field
     def appointments(self, info: Info, as_of: Long | None = None) -> list[Appointment]:
-        return [_pick(Appointment, a) for a in _q(info).appointments(as_of)]
+        return [pick(Appointment, a) for a in _q(info).appointments(as_of)]
 
-    @strawberry.field(description="Who cares for whom within two hops, and shared circles.")
+    @strawberry.field(description="A member's own care relations and the circles they share.")
     def care_network(
         self, info: Info, address: str, as_of: Long | None = None
     ) -> list[CareContact]:
-        return [_pick(CareContact, row) for row in _q(info).care_network(address, as_of)]
+        return [pick(CareContact, row) for row in _q(info).care_network(address, as_of)]
 
     @strawberry.field
     def payment_trail(self, info: Info, appointment_id: Long) -> PaymentTrail | None:
         trail = _q(info).payment_trail(appointment_id)
-        if trail is None:
-            return None
-        payment = trail["payment"]
-        return PaymentTrail(
-            appointment_id=trail["appointment_id"],
-            receiver=trail["receiver"],
-            giver=trail["giver"],
-            pot_id=trail["pot_id"],
-            booked_amount=trail["booked_amount"],
-            payment=None if payment is None else _pick(Payment, payment),
-            draws=[_pick(Draw, d) for d in trail["draws"]],
-            transfers=[
-                Transfer(from_=t["from"], to=t["to"], amount=t["amount"])
-                for t in trail["transfers"]
-            ],
-            fee_account=trail["fee_account"],
-        )
+        return None if trail is None else trail_of(trail)
 
     @strawberry.field
     def giver_earnings(
@@ -177,28 +192,21 @@ class Query:
         rows = _q(info).giver_earnings(
             giver, from_block=from_block, to_block=to_block, from_time=from_time, to_time=to_time
         )
-        return [_pick(FunderEarnings, r) for r in rows]
+        return [pick(FunderEarnings, r) for r in rows]
 
     @strawberry.field
     def confirmed_unpaid(self, info: Info, as_of: Long | None = None) -> list[Appointment]:
-        return [_pick(Appointment, a) for a in _q(info).confirmed_unpaid(as_of)]
+        return [pick(Appointment, a) for a in _q(info).confirmed_unpaid(as_of)]
 
     @strawberry.field
     def pot_statement(
         self, info: Info, pot: Long, from_block: Long = Long(0), to_block: Long | None = None
     ) -> PotStatement:
-        s = _q(info).pot_statement(pot, from_block=from_block, to_block=to_block)
-        return PotStatement(
-            pot=s["pot"],
-            from_block=s["from_block"],
-            to_block=s["to_block"],
-            opening=s["opening"],
-            closing=s["closing"],
-            movements=[_pick(Movement, m) for m in s["movements"]],
-        )
+        return statement_of(_q(info).pot_statement(pot, from_block=from_block, to_block=to_block))
 
 
-schema = strawberry.Schema(query=Query, config=StrawberryConfig(scalar_map={Long: LONG_SCALAR}))
+SCALARS = StrawberryConfig(scalar_map={Long: LONG_SCALAR})
+schema = strawberry.Schema(query=Query, config=SCALARS)
 
 
 class _ReadOnlyGraphQL(GraphQL):
@@ -213,5 +221,6 @@ class _ReadOnlyGraphQL(GraphQL):
 
 
 def create_app(driver: Any, database: str = "neo4j") -> GraphQL:
-    """The ASGI app (POST/GET /graphql at the mount point) over one Neo4j driver."""
+    """The operators' ASGI app (POST/GET /graphql at the mount point) over one Neo4j
+    driver. It checks no token: serve it on loopback only (`eccoo index serve` does)."""
     return _ReadOnlyGraphQL(GraphQueries(driver, database))

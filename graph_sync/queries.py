@@ -7,18 +7,26 @@ stored on events and relationships. Amounts are integer pennies, never floats.
 
 from __future__ import annotations
 
+from itertools import takewhile
 from typing import Any
 
 import neo4j
 from eccoo.graph_sync.mappers import ZERO_ADDRESS
-from eccoo.graph_sync.mappers.ledger import STATUS_NAMES
+from eccoo.graph_sync.mappers.ledger import STATUS, STATUS_NAMES
 
 LATEST = 2**62  # "as of" a block beyond any chain's head
+# A member's own care relations, in the order the care network lists them.
+RELATIONS = ["cares_for", "cared_for_by", "arranges_for", "arranged_by"]
 
 _STATUS_AS_OF = (
     "CALL (ap) { OPTIONAL MATCH (s:Event)-[:STATUS_OF]->(ap) WHERE s.block <= $as_of "
     "RETURN s.status AS status ORDER BY s.block DESC, s.log_index DESC LIMIT 1 }\n"
 )
+
+
+def _giver_share(caused: list[dict[str, Any]], giver: str, share: int) -> dict[str, Any] | None:
+    """The ledger's payout of the giver's share among the transfers a payment caused."""
+    return next((t for t in caused[1:] if t["to"] == giver and t["amount"] == share), None)
 
 
 class GraphQueries:
@@ -106,17 +114,22 @@ class GraphQueries:
 
     # ------------------------------------------------------------- relationships
     def care_network(self, address: str, as_of: int | None = None) -> list[dict[str, Any]]:
-        """Everyone within two care hops of `address` (giver<->receiver through booked
-        appointments, arranger->receiver through active arrangements), with the hop
-        count, the direct relation and the circles they share with `address`."""
+        """The member's own care relations as of a block: whom they give care to or receive
+        it from (appointments not cancelled), whom they arrange for or are arranged by
+        (active arrangements), each with the circles both sit in. Never a relation of a
+        relation: another receiver of the member's giver is not theirs to know."""
         return self._rows(
             "MATCH (p:Account {address: $address})\n"
             "CALL (p) {\n"
             "  MATCH (p)<-[:GIVEN_BY]-(ap:Appointment)-[:FOR_RECEIVER]->(q)\n"
-            "  WHERE ap.booked_block <= $as_of RETURN q, 'cares_for' AS relation\n"
+            "  WHERE ap.booked_block <= $as_of\n"
+            "  " + _STATUS_AS_OF + "  WITH q, status WHERE status <> $cancelled\n"
+            "  RETURN q, 'cares_for' AS relation\n"
             "  UNION\n"
             "  MATCH (p)<-[:FOR_RECEIVER]-(ap:Appointment)-[:GIVEN_BY]->(q)\n"
-            "  WHERE ap.booked_block <= $as_of RETURN q, 'cared_for_by' AS relation\n"
+            "  WHERE ap.booked_block <= $as_of\n"
+            "  " + _STATUS_AS_OF + "  WITH q, status WHERE status <> $cancelled\n"
+            "  RETURN q, 'cared_for_by' AS relation\n"
             "  UNION\n"
             "  MATCH (p)-[r:ARRANGES]->(q) WHERE r.block <= $as_of AND "
             "(r.until IS NULL OR r.until > $as_of) RETURN q, 'arranges_for' AS relation\n"
@@ -124,65 +137,91 @@ class GraphQueries:
             "  MATCH (p)<-[r:ARRANGES]-(q) WHERE r.block <= $as_of AND "
             "(r.until IS NULL OR r.until > $as_of) RETURN q, 'arranged_by' AS relation\n"
             "}\n"
-            "WITH p, collect(DISTINCT {q: q, relation: relation}) AS first\n"
-            "WITH p, first, [x IN first | x.q] AS near\n"
-            "CALL (p, near) {\n"
-            "  UNWIND near AS q1\n"
-            "  MATCH (q1)<-[:GIVEN_BY|FOR_RECEIVER]-(ap:Appointment)"
-            "-[:GIVEN_BY|FOR_RECEIVER]->(q2)\n"
-            "  WHERE ap.booked_block <= $as_of AND q2 <> p AND q2 <> q1 AND NOT q2 IN near\n"
-            "  RETURN collect(DISTINCT {q: q2, via: q1.address}) AS second\n"
-            "}\n"
-            "UNWIND [x IN first | {q: x.q, hops: 1, relation: x.relation, via: null}] + "
-            "[x IN second | {q: x.q, hops: 2, relation: 'via', via: x.via}] AS hit\n"
-            "WITH p, hit, hit.q AS q\n"
+            "WITH p, q, relation WHERE q <> p\n"
+            "WITH p, q, collect(DISTINCT relation) AS relations\n"
             "OPTIONAL MATCH (p)-[r1:IN_CIRCLE]->(c:Circle)<-[r2:IN_CIRCLE]-(q)\n"
             "WHERE r1.block <= $as_of AND (r1.until IS NULL OR r1.until > $as_of)\n"
             "  AND r2.block <= $as_of AND (r2.until IS NULL OR r2.until > $as_of)\n"
-            "WITH q, hit, collect(DISTINCT c.id) AS shared\n"
-            "RETURN q.address AS address, q.member_id AS member_id, min(hit.hops) AS hops,\n"
-            "  collect(DISTINCT hit.relation) AS relations, "
-            "collect(DISTINCT hit.via) AS via, shared AS shared_circles\n"
-            "ORDER BY hops, address",
+            "WITH q, relations, collect(DISTINCT c.id) AS shared\n"
+            "RETURN q.address AS address, q.member_id AS member_id, "
+            "[x IN $order WHERE x IN relations] AS relations, shared AS shared_circles\n"
+            "ORDER BY address",
             address=address.lower(),
             as_of=self._as_of(as_of),
+            cancelled=STATUS["cancelled"],
+            order=RELATIONS,
         )
 
     def payment_trail(self, appointment_id: int) -> dict[str, Any] | None:
-        """appointment -> payment -> pot -> each funder's draw -> giver and fee account."""
+        """appointment -> payment -> pot -> each funder's draw -> giver and fee account.
+
+        The transfers are only those this appointment's payment caused: the pot's transfer
+        of the draw to the ledger, then the ledger's payouts (giver share, fee) that follow
+        it. A relayer batches many members' requests into one transaction, so the
+        transaction hash alone would also catch strangers' transfers."""
         rows = self._rows(
             "MATCH (ap:Appointment {id: $id})\n"
             "OPTIONAL MATCH (pay:Payment)-[:PAYS]->(ap)\n"
             "OPTIONAL MATCH (d:Draw)-[:FOR_APPOINTMENT]->(ap)\n"
             "OPTIONAL MATCH (d)-[:FOR_FUNDER]->(f:Funder)\n"
+            "WITH ap, pay, d, f ORDER BY d.block, d.log_index\n"
             "WITH ap, pay, collect(CASE WHEN d IS NULL THEN null ELSE {funder: f.id, "
-            "amount: d.amount, block: d.block, log_index: d.log_index} END) AS draws\n"
-            "OPTIONAL MATCH (t:Transfer) WHERE pay IS NOT NULL AND t.tx_hash = pay.tx_hash\n"
-            "WITH ap, pay, draws, t ORDER BY t.log_index\n"
+            "amount: d.amount, block: d.block, log_index: d.log_index, tx_hash: d.tx_hash} "
+            "END) AS draws\n"
             "RETURN ap.id AS appointment_id, ap.receiver AS receiver, ap.giver AS giver, "
             "ap.pot_id AS pot_id, ap.amount AS booked_amount,\n"
             "  CASE WHEN pay IS NULL THEN null ELSE {amount: pay.amount, giver_share: "
             "pay.giver_share, fee: pay.fee, block: pay.block, tx_hash: pay.tx_hash, "
-            "timestamp: pay.timestamp} END AS payment,\n"
-            "  draws, collect(CASE WHEN t IS NULL THEN null ELSE {from: t.from, to: t.to, "
-            "amount: t.amount} END) AS transfers",
+            "timestamp: pay.timestamp} END AS payment, draws",
             id=appointment_id,
         )
         if not rows:
             return None
         trail = rows[0]
         payment = trail["payment"]
-        trail["fee_account"] = None
-        if payment is not None:
-            # The ledger pays the giver their share and the fee account the fee, in that tx.
-            for transfer in trail["transfers"]:
-                if (
-                    transfer["to"] != trail["giver"]
-                    and transfer["amount"] == payment["fee"]
-                    and transfer["from"] != transfer["to"]
-                ):
-                    trail["fee_account"] = transfer["to"]
+        paid_draws = [
+            d
+            for d in trail["draws"]
+            if payment is not None
+            and (d["block"], d["tx_hash"]) == (payment["block"], payment["tx_hash"])
+        ]
+        trail["transfers"], trail["fee_account"] = [], None
+        if payment is not None and paid_draws:
+            caused = self._caused_by(appointment_id, payment, paid_draws[-1]["log_index"])
+            trail["transfers"] = [{k: t[k] for k in ("from", "to", "amount")} for t in caused]
+            share = _giver_share(caused, trail["giver"], payment["giver_share"])
+            fees = [t for t in caused[1:] if t is not share]
+            if payment["fee"] and fees:
+                trail["fee_account"] = fees[0]["to"]
+        for draw in trail["draws"]:
+            del draw["tx_hash"]
         return trail
+
+    def _caused_by(
+        self, appointment_id: int, payment: dict[str, Any], last_draw: int
+    ) -> list[dict[str, Any]]:
+        """The transfers of the payment's transaction that this payment caused, in order.
+
+        The pots contract emits the draws and then sends their sum to the ledger; the ledger
+        then pays out. Calls of one transaction run one after another, so this payment's
+        transfers lie after its last draw and before the next appointment's first draw, and
+        there they are the one to the ledger and those sent by the ledger (no one else can
+        send the ledger's coins); other calls' transfers in that range are left out."""
+        logs = self._rows(
+            "MATCH (e:Event) WHERE e.tx_hash = $tx AND e.block = $block "
+            "AND e.log_index > $after AND (e:Transfer OR (e:Draw AND e.appointment_id <> $id))\n"
+            "RETURN e.log_index AS log_index, e:Draw AS other_draw, e.from AS from, "
+            "e.to AS to, e.amount AS amount ORDER BY log_index",
+            tx=payment["tx_hash"],
+            block=payment["block"],
+            after=last_draw,
+            id=appointment_id,
+        )
+        window = list(takewhile(lambda log: not log["other_draw"], logs))
+        if not window or window[0]["amount"] != payment["amount"]:
+            return []
+        ledger = window[0]["to"]
+        return [window[0], *(t for t in window[1:] if t["from"] == ledger)]
 
     def giver_earnings(
         self,

@@ -6,13 +6,18 @@ exact deltas from a block `b0` taken just before it (which "as of" makes possibl
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
+from eccoo.client.forwarder import ForwardRequest, encode_call, sign_request
 from eccoo.graph_sync.graphql import create_app
 from eccoo.graph_sync.indexer import Indexer
+from eccoo.graph_sync.mappers import ZERO_ADDRESS
 from eccoo.graph_sync.queries import GraphQueries
 from starlette.testclient import TestClient
 
-from .workload import FUNDERS
+from .workload import CARE_GIVER, FUNDERS, member_id
 
 pytestmark = [pytest.mark.geth, pytest.mark.neo4j]
 
@@ -118,9 +123,8 @@ def test_every_query_on_the_scenario(chain_ledger, actors, scenario, empty_graph
 
     network = {row["address"]: row for row in q.care_network(s["giver"].address)}
     contact = network[s["receiver"].address.lower()]
-    assert contact["hops"] == 1 and "cares_for" in contact["relations"]
+    assert "cares_for" in contact["relations"]
     assert contact["shared_circles"]  # both sit in the root circle
-    assert any(row["hops"] == 2 for row in network.values())  # other givers of that receiver
     assert q.care_network(s["giver"].address, as_of=0) == []
 
 
@@ -141,3 +145,144 @@ def test_graphql_serves_the_same_answers_read_only(scenario, empty_graph):
     assert scenario["a2"] in {a["id"] for a in answer["data"]["confirmedUnpaid"]}
     refused = client.post("/graphql", json={"query": "mutation { x }"}).json()
     assert refused.get("errors")
+
+
+def _batch(chain_ledger, account, calls):
+    """`calls` signed as forward requests by `account`, relayed together in one
+    `executeBatch` transaction (as the gateway's relayers send members' requests)."""
+    forwarder = chain_ledger.c["Forwarder"]
+    nonce = forwarder.functions.nonces(account.address).call()
+    deadline = chain_ledger.w3.eth.get_block("latest")["timestamp"] + 600
+    requests = []
+    for i, (to, contract, (fn, args)) in enumerate(calls):
+        data = encode_call(chain_ledger.c[contract], fn, *args)
+        unsigned = ForwardRequest(account.address, to, 0, 400_000, nonce + i, deadline, data)
+        signed = sign_request(
+            account, unsigned, chain_id=chain_ledger.chain_id, forwarder_address=forwarder.address
+        )
+        requests.append(signed.as_call_arg())
+    return chain_ledger.send(
+        account, "Forwarder", "executeBatch", requests, ZERO_ADDRESS, gas=4_000_000
+    )
+
+
+def test_a_payment_trail_leaves_out_other_calls_of_its_transaction(
+    chain_ledger, actors, make_settings, empty_graph
+):
+    """Two appointments released in one transaction (a batch, as relayers send them), between
+    two unrelated transfers: each trail holds its own draw and payouts, nothing else."""
+    receiver, giver, admin = actors.receivers[2], actors.givers[2], actors.admin
+    pot, ledger = actors.pots[receiver.address], chain_ledger.c["CareLedger"]
+    booked = chain_ledger.settle(
+        [
+            chain_ledger.send(
+                admin, "CareLedger", "book", receiver.address, giver.address, 1, 60, m, pot
+            )
+            for m in (1500, 2400)
+        ]
+    )
+    ids = [_booked_id(chain_ledger, x) for x in booked]
+    chain_ledger.settle([chain_ledger.send(giver, "CareLedger", "markDelivered", a) for a in ids])
+    chain_ledger.settle([chain_ledger.send(receiver, "CareLedger", "confirm", a) for a in ids])
+    stranger = actors.receivers[0].address
+    calls = [
+        (chain_ledger.c["CareCoin"].address, "CareCoin", ("transfer", [stranger, 1500])),
+        (ledger.address, "CareLedger", ("releasePayment", [ids[0]])),
+        (chain_ledger.c["CareCoin"].address, "CareCoin", ("transfer", [stranger, 2400])),
+        (ledger.address, "CareLedger", ("releasePayment", [ids[1]])),
+        (chain_ledger.c["CareCoin"].address, "CareCoin", ("transfer", [stranger, 1500])),
+    ]
+    (receipt,) = chain_ledger.settle([_batch(chain_ledger, admin, calls)])
+    with Indexer(make_settings()) as indexer:
+        indexer.run(until_block=receipt["blockNumber"])
+    q = GraphQueries(empty_graph)
+    for appointment_id, amount in zip(ids, (1500, 2400), strict=True):
+        trail = q.payment_trail(appointment_id)
+        assert trail["payment"]["tx_hash"] == "0x" + bytes(receipt["transactionHash"]).hex()
+        moves = trail["transfers"]
+        assert stranger.lower() not in {t["to"] for t in moves}, trail
+        assert moves[0]["amount"] == amount and moves[0]["to"] == ledger.address.lower()
+        payouts = [(t["from"], t["to"], t["amount"]) for t in moves[1:]]
+        paid, by = trail["payment"], ledger.address.lower()
+        expected = [(by, giver.address.lower(), paid["giver_share"])]
+        if paid["fee"]:
+            expected.append((by, trail["fee_account"], paid["fee"]))
+        assert payouts == expected, trail
+
+
+def test_a_care_network_holds_only_the_members_own_relations(
+    chain_ledger, actors, make_settings, empty_graph
+):
+    """Receivers who share a giver never see each other; a cancelled booking is no relation."""
+    admin, receiver = actors.admin, actors.receivers[1]
+    newcomer = chain_ledger.others[len(actors.receivers) + len(actors.givers) + 1]
+    membership = chain_ledger.c["Membership"].functions
+    if not membership.isRegistered(newcomer.address).call():
+        chain_ledger.settle(
+            [
+                chain_ledger.send(
+                    admin,
+                    "Membership",
+                    "registerMember",
+                    newcomer.address,
+                    member_id(newcomer.address),
+                )
+            ]
+        )
+    if not membership.hasHat(newcomer.address, CARE_GIVER).call():
+        chain_ledger.settle(
+            [chain_ledger.send(admin, "Membership", "grantHat", newcomer.address, CARE_GIVER)]
+        )
+    later = chain_ledger.w3.eth.get_block("latest")["timestamp"] + 3_600
+    booked = chain_ledger.settle(
+        [
+            chain_ledger.send(
+                admin,
+                "CareLedger",
+                "book",
+                receiver.address,
+                newcomer.address,
+                later,
+                60,
+                1500,
+                actors.pots[receiver.address],
+            )
+        ]
+    )
+    cancelled = _booked_id(chain_ledger, booked[0])
+    done = chain_ledger.settle([chain_ledger.send(admin, "CareLedger", "cancel", cancelled)])
+    with Indexer(make_settings()) as indexer:
+        indexer.run(until_block=done[0]["blockNumber"])
+    q = GraphQueries(empty_graph)
+    live = [a for a in q.appointments() if a["status_name"] != "cancelled"]
+    for r in actors.receivers:
+        mine = r.address.lower()
+        network = {row["address"]: row for row in q.care_network(r.address)}
+        givers = {a["giver"] for a in live if a["receiver"] == mine}
+        others = {x.address.lower() for x in actors.receivers} - {mine}
+        assert not others & set(network), (r.address, network)  # never a fellow receiver
+        cared_for_by = {a for a, row in network.items() if "cared_for_by" in row["relations"]}
+        assert cared_for_by == givers
+    assert newcomer.address.lower() not in {
+        row["address"] for row in q.care_network(receiver.address)
+    }
+    assert q.care_network(newcomer.address) == []
+    arranged = {row["address"]: row for row in q.care_network(actors.receivers[0].address)}
+    assert arranged[actors.arranger.address.lower()]["relations"] == ["arranged_by"]
+    giver = {row["address"]: row for row in q.care_network(actors.givers[0].address)}
+    assert set(giver) <= {x.address.lower() for x in actors.receivers}
+
+
+def test_standalone_graphql_server_refuses_a_public_bind(tmp_path):
+    password = tmp_path / "password"
+    password.write_text("unused\n")
+    serve = ["index", "serve", "--host", "0.0.0.0", "--port", "1"]
+    cli = subprocess.run(
+        [sys.executable, "-m", "eccoo.cli", *serve, "--neo4j-password-file", str(password)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.returncode == 2, cli
+    assert "loopback" in cli.stderr and "Traceback" not in cli.stderr, cli.stderr
+    assert len(cli.stderr.strip().splitlines()) == 1, cli.stderr
