@@ -67,6 +67,8 @@ class GatewaySettings(BaseSettings):
     # Limits.
     max_body_bytes: int = 64 * 1024
     submissions_per_minute: int = 600
+    # Listing one's appointments reads the chain's logs: its own, separate budget.
+    listings_per_minute: int = Field(default=60, gt=0)
     max_amount: int = 10**30
 
     @field_validator("algorithms")
