@@ -1,17 +1,20 @@
-"""Who counts as a party to an appointment is what the chain says now.
+"""Who counts as a party to an appointment is what the chain says now, and hats the
+identity provider takes away leave the chain without waiting for the member.
 
-One gateway for the module, with a low listing limit; a receiver whose arranger changes
-after booking, and a stranger booked with the same giver.
+One gateway for the module, with the provider sync running every two seconds and a low
+listing limit; a receiver whose arranger changes after booking, a stranger booked with the
+same giver, and a coordinator dismissed at the provider who never calls again.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from eccoo.gateway.realm import RealmInfo
+from eccoo.gateway.realm import KeycloakAdmin, RealmInfo
 from fixtures.api import post, wait_tx
 from fixtures.cast import Cast
 from fixtures.identity import UserFactory
@@ -40,6 +43,8 @@ def live_gateway(
         neo4j_url=neo4j_endpoint.bolt_url,
         neo4j_user=neo4j_endpoint.user,
         neo4j_password_file=neo4j_endpoint.password_file,
+        directory_client_secret_file=eccoo_realm.clients.get("eccoo-gateway-directory"),
+        hat_sync_seconds=2,
         listings_per_minute=LISTINGS_PER_MINUTE,
     )
     yield from serve(settings)
@@ -177,3 +182,26 @@ def test_the_listing_is_rate_limited_per_member(cast: Cast, booked: dict[str, in
     assert codes[-1] == 429 and set(codes[:-1]) == {200}, codes
     assert (reply.json()["error"], reply.json()["retryable"]) == ("RateLimited", True)
     assert cast["receiver"].get("/api/v1/appointments").status_code == 200
+
+
+def test_a_hat_removed_at_the_provider_leaves_the_chain_without_another_call(
+    live_gateway: LiveGateway, realm_users: UserFactory
+) -> None:
+    """A coordinator dismissed at the provider who never calls again loses the hat."""
+    dismissed = realm_users.create("coordinator", prefix="dismissed")
+    old_token = live_gateway.client(dismissed.token())
+    address = old_token.get("/api/v1/me").json()["address"]
+    ledger = live_gateway.services.ledger
+    assert ledger is not None
+    membership = ledger.contracts["Membership"].functions
+
+    def wait_for(expected: bool) -> None:
+        deadline = time.monotonic() + 120
+        while membership.hasHat(address, 4).call() != expected:
+            assert time.monotonic() < deadline, f"coordinator hat still {not expected}"
+            time.sleep(0.5)
+
+    wait_for(True)
+    with KeycloakAdmin(realm_users.endpoint, realm_users.realm.realm) as admin:
+        admin.revoke_realm_roles(dismissed.user_id, ["coordinator"])
+    wait_for(False)
