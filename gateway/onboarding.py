@@ -11,9 +11,11 @@ It never changes anything at the identity provider.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Protocol
 
+from eccoo.gateway import members
 from eccoo.gateway.chain import HAT_IDS, Ledger
 from eccoo.gateway.security import HATS
 from eccoo.gateway.store import hot
@@ -131,6 +133,7 @@ def sync_from_provider(ledger: Ledger, store: Store, directory: Directory) -> in
             if row is None or row.token_hats != member.token_hats:
                 continue
             row.token_hats = now
+            members.learnt(session, row.subject, now, time.time())
             before = {h for h in member.token_hats.split(",") if h}
             member = row
         sync_hats(ledger, store, member, before)

@@ -17,7 +17,7 @@ import pytest
 from eccoo.gateway.realm import KeycloakAdmin, RealmInfo
 from fixtures.api import post, wait_tx
 from fixtures.cast import Cast
-from fixtures.identity import UserFactory
+from fixtures.identity import UserFactory, client_credentials
 from web3.middleware import Web3Middleware
 
 from .conftest import LiveGateway, gateway_settings, serve
@@ -187,7 +187,8 @@ def test_the_listing_is_rate_limited_per_member(cast: Cast, booked: dict[str, in
 def test_a_hat_removed_at_the_provider_leaves_the_chain_without_another_call(
     live_gateway: LiveGateway, realm_users: UserFactory
 ) -> None:
-    """A coordinator dismissed at the provider who never calls again loses the hat."""
+    """A coordinator dismissed at the provider who never calls again loses the hat; the
+    token they held before counts for it no more, and does not put it back."""
     dismissed = realm_users.create("coordinator", prefix="dismissed")
     old_token = live_gateway.client(dismissed.token())
     address = old_token.get("/api/v1/me").json()["address"]
@@ -205,3 +206,17 @@ def test_a_hat_removed_at_the_provider_leaves_the_chain_without_another_call(
     with KeycloakAdmin(realm_users.endpoint, realm_users.realm.realm) as admin:
         admin.revoke_realm_roles(dismissed.user_id, ["coordinator"])
     wait_for(False)
+    # The access token issued before the dismissal has not expired yet.
+    me = old_token.get("/api/v1/me").json()
+    assert "coordinator" not in me["hats"], me
+    assert old_token.get("/api/v1/hats/requests").status_code == 403
+    latest = ledger.transactions_of(me["subject"], limit=1)
+    assert [tx.kind for tx in latest] == ["revoke_hat"]  # nothing queued to put it back
+
+
+def test_the_directory_account_is_no_member(
+    live_gateway: LiveGateway, eccoo_realm: RealmInfo
+) -> None:
+    """The service account the worker reads roles with has no gateway audience: 401."""
+    token = client_credentials(eccoo_realm, "eccoo-gateway-directory")
+    assert live_gateway.client(token).get("/api/v1/me").status_code == 401
