@@ -9,7 +9,7 @@ with the contract's custom error decoded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,12 @@ from eccoo.gateway.txmanager import Submitted, TransactionManager
 from eccoo.node.keys import load_account
 from eccoo.node.manifest import load_manifest
 from eth_account.signers.local import LocalAccount
+from eth_utils import event_abi_to_log_topic
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web3 import Web3
 from web3.contract import Contract
+from web3.types import EventData
 
 HAT_IDS = {
     "care_receiver": 0,
@@ -65,6 +67,7 @@ class Ledger:
             key: deployment.contract(self.w3, key)
             for key in ("Forwarder", "Membership", "CareCoin", "FundingPots", "CareLedger")
         }
+        self.deployed_at = {key: deployment.contracts[key].block for key in self.contracts}
         self.forwarder = self.contracts["Forwarder"]
         self.calldata = {key: Calldata(c) for key, c in self.contracts.items()}
         self.operator: LocalAccount = load_account(manifest.deployer)
@@ -126,6 +129,41 @@ class Ledger:
             if "revert" in str(exc).lower():
                 raise
             raise Unavailable("the chain does not answer") from exc
+
+    def batch_call(self, calls: Sequence[tuple[str, str, tuple[Any, ...]]]) -> list[Any]:
+        """Several view calls `(key, fn, args)` in one JSON-RPC batch; results in order."""
+        if not calls:
+            return []
+        try:
+            with self.w3.batch_requests() as batch:
+                for key, fn, args in calls:
+                    batch.add(getattr(self.contracts[key].functions, fn)(*args))
+                return list(batch.execute())
+        except Exception as exc:
+            if "revert" in str(exc).lower():
+                raise
+            raise Unavailable("the chain does not answer") from exc
+
+    def logs(self, key: str, event: str, *indexed: Sequence[str] | None) -> list[EventData]:
+        """`event`'s logs since `key` was deployed, in one eth_getLogs, whose indexed address
+        arguments (in order) are each one of the given addresses (None: any)."""
+        if any(allowed is not None and not allowed for allowed in indexed):
+            return []  # an empty topic list would match everything, not nothing
+        contract_event = getattr(self.contracts[key].events, event)()
+        topics: list[Any] = ["0x" + event_abi_to_log_topic(contract_event.abi).hex()]
+        topics += [None if a is None else [_address_topic(x) for x in a] for a in indexed]
+        try:
+            found = self.w3.eth.get_logs(
+                {
+                    "address": self.contracts[key].address,
+                    "fromBlock": self.deployed_at[key],
+                    "toBlock": "latest",
+                    "topics": topics,
+                }
+            )
+        except Exception as exc:
+            raise Unavailable("the chain does not answer") from exc
+        return [contract_event.process_log(log) for log in found]
 
     # --- member actions ----------------------------------------------------------------------
     def queue(self, session: Session, signer: str, **action: Any) -> ChainTransaction:
@@ -216,6 +254,10 @@ def queued_before(session: Session, request_hash: str) -> ChainTransaction | Non
     """The transaction queued for this request hash before, if any (one indexed look-up)."""
     tx_id = hot.queued_before(session, request_hash)
     return None if tx_id is None else session.get(ChainTransaction, tx_id)
+
+
+def _address_topic(address: str) -> str:
+    return "0x" + "0" * 24 + address[2:].lower()
 
 
 def _owned(relayers: list[Any], settings: GatewaySettings) -> list[Any]:

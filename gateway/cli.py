@@ -42,9 +42,13 @@ def run(
     if keycloak_data_dir is not None and issuer is None:
         recorded = load_realm_info(keycloak_data_dir)
         overrides["issuer"], overrides["audience"] = recorded["issuer"], recorded["audience"]
-        web_secret = keycloak_data_dir / "identity" / "clients" / "eccoo-web.secret"
-        if web_secret.exists():
-            overrides["web_client_secret_file"] = web_secret
+        secrets_dir = keycloak_data_dir / "identity" / "clients"
+        for setting, client in (
+            ("web_client_secret_file", "eccoo-web"),
+            ("directory_client_secret_file", "eccoo-gateway-directory"),
+        ):
+            if (secrets_dir / f"{client}.secret").exists():
+                overrides[setting] = secrets_dir / f"{client}.secret"
     for key, value in (
         ("data_dir", data_dir),
         ("network_dir", network_dir),

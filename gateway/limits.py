@@ -1,4 +1,5 @@
-"""Request limits: a per-caller token bucket for submissions and a body-size cap.
+"""Request limits: per-caller token buckets (submissions; appointment listings) and a
+body-size cap.
 
 Limits answer 429 / 413 with the usual error body; they never queue or delay a request.
 """
@@ -15,9 +16,10 @@ from eccoo.gateway.errors import PayloadTooLarge, RateLimited
 
 
 class RateLimiter:
-    """`per_minute` submissions per caller, refilled continuously."""
+    """`per_minute` requests (of the kind `what` names) per caller, refilled continuously."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, what: str = "submissions") -> None:
+        self.what = what
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -30,7 +32,7 @@ class RateLimiter:
             tokens = min(self.capacity, tokens + (now - last) * self.rate)
             if tokens < 1.0:
                 self._buckets[who] = (tokens, now)
-                raise RateLimited("too many submissions; slow down")
+                raise RateLimited(f"too many {self.what}; slow down")
             self._buckets[who] = (tokens - 1.0, now)
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from typing import Any
 
 from eccoo.gateway.custody import KeyCustody
 from eccoo.gateway.security import Principal
 from eccoo.gateway.store import hot
 from eccoo.gateway.store.db import Store
-from eccoo.gateway.store.models import Member
+from eccoo.gateway.store.models import HatsNews, Member
 from sqlalchemy.exc import IntegrityError
 
 # Hats a member may ask for; the others (coordinator, treasurer, admin, node_operator)
@@ -41,7 +42,31 @@ def load(
         member, approved = hot.member_and_hats(session, principal.subject)
     if member is None:
         member, approved = _create(store, custody, principal, salt), []
-    return member, principal.hats | (frozenset(approved) & REQUESTABLE_HATS)
+    hats, _ = hats_from_token(store, member, principal)
+    return member, hats | (frozenset(approved) & REQUESTABLE_HATS)
+
+
+def hats_from_token(
+    store: Store, member: Member, principal: Principal
+) -> tuple[frozenset[str], bool]:
+    """The provider hats the token counts for, and whether it is news. A token issued
+    before the gateway last learnt of a change (`HatsNews`: a newer token, or the worker's
+    look at the provider) is not: it counts only for hats the provider still gave then, so
+    a dismissed coordinator's unexpired token neither acts as one nor puts the hat back."""
+    hats = principal.hats
+    if ",".join(sorted(hats)) == member.token_hats:
+        return hats, True  # what the gateway already mirrors: no look-up on the usual call
+    with store.read() as session:
+        news = session.get(HatsNews, member.subject)
+    issued = principal.claims.get("iat")
+    if news is None or not isinstance(issued, int | float) or issued >= news.learnt_at:
+        return hats, True
+    return hats & frozenset(news.hats.split(",")), False
+
+
+def learnt(session: Any, subject: str, hats: str, at: float) -> None:
+    """Record, in the caller's unit of work, that the member's provider hats became `hats`."""
+    session.merge(HatsNews(subject=subject, hats=hats, learnt_at=at))
 
 
 def _create(store: Store, custody: KeyCustody, principal: Principal, salt: bytes) -> Member:
@@ -70,17 +95,25 @@ def _create(store: Store, custody: KeyCustody, principal: Principal, salt: bytes
 def onboard(services: Any, member: Member, principal: Principal) -> Member:
     """Remember the token's hats; members the IdP made coordinator, treasurer or admin are
     approved and registered on chain on their first call (no one else could approve them).
-    A member already on its way to the chain gets the IdP's later hat changes mirrored."""
-    token_hats = ",".join(sorted(principal.hats))
-    privileged = principal.hats & PRIVILEGED
-    if member.token_hats == token_hats and not (privileged and member.membership == "pending"):
+    A member already on its way to the chain gets the IdP's later hat changes mirrored;
+    a token older than the last change the gateway learnt of changes nothing."""
+    hats, news = hats_from_token(services.store, member, principal)
+    mirrored = ",".join(sorted(hats))
+    privileged = hats & PRIVILEGED
+    if not news or (
+        member.token_hats == mirrored and not (privileged and member.membership == "pending")
+    ):
         return member
     with services.store.unit() as session:
         row = session.get(Member, member.subject)
         assert row is not None
         before = {h for h in row.token_hats.split(",") if h}
-        changed = row.token_hats != token_hats
-        row.token_hats = token_hats
+        changed = row.token_hats != mirrored
+        row.token_hats = mirrored
+        if changed:
+            issued = principal.claims.get("iat")
+            at = float(issued) if isinstance(issued, int | float) else time.time()
+            learnt(session, row.subject, mirrored, at)
         on_chain = row.membership in ("approved", "registered") and services.ledger is not None
         start_registration = (
             privileged and row.membership == "pending" and services.ledger is not None

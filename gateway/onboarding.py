@@ -1,19 +1,30 @@
 """Putting an approved member on chain: register the pseudonymous id, then mirror the hats,
-and keep mirroring them when the identity provider changes a member's hats later.
+and keep mirroring them when the identity provider changes a member's hats later: seen in
+the member's next token, or by the worker's periodic look at the provider (so a hat taken
+away leaves the chain even if the member never calls again).
 
 The operator key (the network's deployer, admin on chain) signs these requests; the
 gateway decides who may ask (a coordinator's approval, or an IdP-granted privileged hat).
+It never changes anything at the identity provider.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 import uuid
+from typing import Protocol
 
+from eccoo.gateway import members
 from eccoo.gateway.chain import HAT_IDS, Ledger
+from eccoo.gateway.security import HATS
 from eccoo.gateway.store import hot
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import Member
 from eth_utils import keccak
+from sqlalchemy import select
+
+log = logging.getLogger("eccoo.gateway.onboarding")
 
 PRIVILEGED = frozenset({"coordinator", "treasurer", "admin"})
 TREASURER_ROLE = keccak(text="TREASURER_ROLE")
@@ -92,3 +103,41 @@ def sync_hats(ledger: Ledger, store: Store, member: Member, before: set[str]) ->
         grant_hat(ledger, member, hat, change)
     for hat in sorted(before - after - approved):
         revoke_hat(ledger, member, hat, change)
+
+
+class Directory(Protocol):
+    """Where the provider's current hats come from (`realm.MemberDirectory`)."""
+
+    def hats_of(self, subject: str, known: frozenset[str]) -> frozenset[str]: ...
+
+
+def sync_from_provider(ledger: Ledger, store: Store, directory: Directory) -> int:
+    """Ask the provider for the hats of every member on chain who holds any from it, and
+    mirror each difference as the member's next token would have (`sync_hats`). Returns
+    how many members changed. Members without provider hats have nothing to lose here;
+    what the provider adds for them arrives with their next call."""
+    with store.read() as session:
+        holders = session.scalars(
+            select(Member).where(
+                Member.membership.in_(("approved", "registered")), Member.token_hats != ""
+            )
+        ).all()
+    changed = 0
+    for member in holders:
+        now = ",".join(sorted(directory.hats_of(member.subject, HATS)))
+        if now == member.token_hats:
+            continue
+        with store.unit() as session:
+            row = session.get(Member, member.subject)
+            # A call since the read already mirrored a newer token: that one stands.
+            if row is None or row.token_hats != member.token_hats:
+                continue
+            row.token_hats = now
+            members.learnt(session, row.subject, now, time.time())
+            before = {h for h in member.token_hats.split(",") if h}
+            member = row
+        sync_hats(ledger, store, member, before)
+        changed += 1
+    if changed:
+        log.info("the identity provider changed the hats of %d member(s)", changed)
+    return changed

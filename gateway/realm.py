@@ -11,6 +11,7 @@ import copy
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -144,6 +145,19 @@ class KeycloakAdmin:
         if roles:
             self.call("DELETE", f"/users/{user_uuid}/role-mappings/realm", json=roles)
 
+    def grant_client_roles(self, user_uuid: str, client_id: str, names: list[str]) -> None:
+        """Give a user roles of another client (e.g. `realm-management`'s view-users)."""
+        client = self.client_uuid(client_id)
+        if client is None:
+            raise GatewayError(f"Keycloak has no client {client_id!r} in realm {self.realm}")
+        path = f"/users/{user_uuid}/role-mappings/clients/{client}"
+        have = {r["name"] for r in self.call("GET", path).json()}
+        wanted = [
+            self.call("GET", f"/clients/{client}/roles/{n}").json() for n in names if n not in have
+        ]
+        if wanted:
+            self.call("POST", path, json=wanted)
+
     def ensure_client(self, rep: dict[str, Any]) -> str:
         uuid = self.client_uuid(rep["clientId"])
         if uuid is None:
@@ -224,6 +238,12 @@ def _expand_mappers(rep: dict[str, Any], mappers: dict[str, Any]) -> dict[str, A
     return rep
 
 
+# Template keys provisioned one by one after the realm exists (not realm settings).
+_PROVISIONED_APART = frozenset(
+    {"roles", "clients", "serviceAccountRoles", "serviceAccountClientRoles", "local", "mappers"}
+)
+
+
 def ensure_realm(endpoint: AdminEndpoint, data_dir: Path, *, local: bool = True) -> RealmInfo:
     """Make the realm match the template; `local` adds the test client and demo users."""
     template = load_template()
@@ -235,11 +255,7 @@ def ensure_realm(endpoint: AdminEndpoint, data_dir: Path, *, local: bool = True)
         audience=template["mappers"]["gateway-audience"]["config"]["included.custom.audience"],
         secrets_dir=secrets_dir,
     )
-    realm_settings = {
-        k: v
-        for k, v in template.items()
-        if k not in ("roles", "clients", "serviceAccountRoles", "local", "mappers")
-    }
+    realm_settings = {k: v for k, v in template.items() if k not in _PROVISIONED_APART}
     clients = list(template["clients"])
     if local:
         clients.append(template["local"]["testClient"])
@@ -258,9 +274,12 @@ def ensure_realm(endpoint: AdminEndpoint, data_dir: Path, *, local: bool = True)
                     write_secret(path, value)
                 info.clients[rep["clientId"]] = path
             hats = template["serviceAccountRoles"].get(rep["clientId"])
-            if hats:
+            client_roles = template["serviceAccountClientRoles"].get(rep["clientId"], {})
+            if hats or client_roles:
                 sa = admin.call("GET", f"/clients/{uuid}/service-account-user").json()
-                admin.grant_realm_roles(sa["id"], hats)
+                admin.grant_realm_roles(sa["id"], hats or [])
+                for other, names in client_roles.items():
+                    admin.grant_client_roles(sa["id"], other, names)
         if local:
             for user in template["local"]["demoUsers"]:
                 path = secrets_dir / "users" / f"{user['username']}.password"
@@ -304,3 +323,58 @@ def load_realm_info(identity_parent: Path) -> dict[str, str]:
         return dict(json.loads(path.read_text()))
     except FileNotFoundError:
         raise GatewayError(f"{path} is missing: provision the realm first") from None
+
+
+class MemberDirectory:
+    """Members' hats as the identity provider has them now, read with the gateway's
+    directory service account (client credentials; `view-users` only, so it can read
+    users and their role mappings and change nothing). The secret is never logged."""
+
+    def __init__(self, issuer: str, client_id: str, secret_file: Path) -> None:
+        base_url, _, self.realm = issuer.rstrip("/").rpartition("/realms/")
+        self._token_url = f"{issuer.rstrip('/')}/protocol/openid-connect/token"
+        self._client_id, self._secret_file = client_id, secret_file
+        self._http = httpx.Client(base_url=f"{base_url}/admin/realms/{self.realm}", timeout=30)
+        self._token, self._token_expiry = "", 0.0
+
+    def close(self) -> None:
+        self._http.close()
+
+    def hats_of(self, subject: str, known: frozenset[str]) -> frozenset[str]:
+        """The `known` hats among the user's effective realm roles (composites and groups
+        included, as a token would carry them); none for a deleted or disabled user."""
+        user = self._get(f"/users/{subject}")
+        if user is None or not user.get("enabled", False):
+            return frozenset()
+        roles = self._get(f"/users/{subject}/role-mappings/realm/composite") or []
+        return frozenset(r["name"] for r in roles) & known
+
+    def _get(self, path: str) -> Any:
+        try:
+            reply = self._http.get(path, headers={"Authorization": f"Bearer {self._access()}"})
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable("the identity provider does not answer") from exc
+        if reply.status_code == 404:
+            return None
+        if reply.status_code != 200:
+            raise GatewayError(f"the identity provider answered HTTP {reply.status_code}")
+        return reply.json()
+
+    def _access(self) -> str:
+        if time.monotonic() < self._token_expiry:
+            return self._token
+        try:
+            reply = self._http.post(
+                self._token_url,
+                data={"grant_type": "client_credentials"},
+                auth=(self._client_id, self._secret_file.read_text().strip()),
+            )
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable("the identity provider does not answer") from exc
+        if reply.status_code != 200:
+            raise GatewayError(f"the directory client's sign-in failed (HTTP {reply.status_code})")
+        body = reply.json()
+        # Renewed a little before it expires, so a sync never starts with a dying token.
+        self._token = str(body["access_token"])
+        self._token_expiry = time.monotonic() + max(0.0, float(body["expires_in"]) - 30)
+        return self._token

@@ -27,6 +27,7 @@ class Services:
     custody: KeyCustody
     salt: bytes = field(repr=False)
     limiter: RateLimiter
+    listing_limiter: RateLimiter
     ledger: Ledger | None = None  # None when no network folder is configured
     worker: WorkerProcess | None = None  # the transaction worker, with the ledger
     events: EventBroker = field(default_factory=lambda: EventBroker())
@@ -70,6 +71,7 @@ class Services:
             # The pseudonym salt derives from the master key, so ids are stable per gateway.
             salt=hashlib.sha256(b"eccoo member id" + master).digest(),
             limiter=RateLimiter(settings.submissions_per_minute),
+            listing_limiter=RateLimiter(settings.listings_per_minute, "appointment listings"),
             ledger=ledger,
             worker=worker,
             events=events,

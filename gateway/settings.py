@@ -64,9 +64,18 @@ class GatewaySettings(BaseSettings):
     web_client_id: str = "eccoo-web"
     web_client_secret_file: Path | None = None
 
+    # Hats the identity provider takes away leave the chain within this many seconds, even
+    # for a member who never calls again: the worker reads members' roles with the
+    # directory client's service account (view-users). 0, or no secret, turns it off.
+    directory_client_id: str = "eccoo-gateway-directory"
+    directory_client_secret_file: Path | None = None
+    hat_sync_seconds: float = Field(default=60.0, ge=0)
+
     # Limits.
     max_body_bytes: int = 64 * 1024
     submissions_per_minute: int = 600
+    # Listing one's appointments reads the chain's logs: its own, separate budget.
+    listings_per_minute: int = Field(default=60, gt=0)
     max_amount: int = 10**30
 
     @field_validator("algorithms")

@@ -122,19 +122,17 @@ def home(request: Request) -> HTMLResponse:
     if services.ledger is not None:
         ledger = services.ledger
         balance = f"{int(ledger.call('CareCoin', 'balanceOf', member.address)) / 100:.2f} CARE"
-        from eccoo.gateway.routes.appointments import read_appointment
+        from eccoo.gateway.routes.appointments import appointments_of
 
-        count = int(ledger.call("CareLedger", "appointmentCount"))
-        for appointment_id in range(max(1, count - 200), count + 1):
-            found = read_appointment(ledger, appointment_id)
-            if found and member.address in (found.receiver, found.giver, found.arranger):
-                role = "giver" if member.address == found.giver else "receiver side"
-                start = time.strftime("%Y-%m-%d %H:%M", time.gmtime(found.start))
-                rows.append(
-                    f"<tr><td>{found.id}</td><td>{start} UTC</td>"
-                    f"<td>{found.duration_minutes} min</td><td>{role}</td>"
-                    f"<td>{html.escape(found.status)}</td></tr>"
-                )
+        services.listing_limiter.take(member.subject)
+        for found in appointments_of(ledger, member.address):
+            role = "giver" if member.address == found.giver else "receiver side"
+            start = time.strftime("%Y-%m-%d %H:%M", time.gmtime(found.start))
+            rows.append(
+                f"<tr><td>{found.id}</td><td>{start} UTC</td>"
+                f"<td>{found.duration_minutes} min</td><td>{role}</td>"
+                f"<td>{html.escape(found.status)}</td></tr>"
+            )
     table = (
         (
             '<table><caption>My appointments</caption><thead><tr><th scope="col">No.</th>'

@@ -3,7 +3,9 @@
 It simulates, signs, relays and follows what requests queued, so its CPU-bound rounds
 never compete with requests for one interpreter lock. The two share the database and
 nothing else but a wake-up event and a queue of transaction changes (for members' event
-streams). It never answers a request, and it exits when the API that started it is gone.
+streams). Beside the rounds it looks at the identity provider every `hat_sync_seconds`, so
+a hat taken away there leaves the chain without waiting for the member's next call. It never
+answers a request, and it exits when the API that started it is gone.
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ from typing import Any
 
 from eccoo.gateway.chain import Ledger
 from eccoo.gateway.custody import KeyCustody, load_master_key
+from eccoo.gateway.onboarding import sync_from_provider
+from eccoo.gateway.realm import MemberDirectory
 from eccoo.gateway.settings import GatewaySettings
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction, Member
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
+
+from eccoo.errors import EccooError
 
 log = logging.getLogger("eccoo.gateway.worker")
 Change = dict[str, Any]  # {"subject": ..., "event": {...}} as published to the member
@@ -104,6 +110,7 @@ def run(
     ledger.listen(lambda txs: record_registration(store, txs))
     ledger.listen(lambda txs: report(changes, txs))
     ledger.start()
+    start_hat_sync(settings, ledger, store, stop)
     try:
         while not stop.wait(1.0):
             if os.getppid() != parent:
@@ -112,6 +119,31 @@ def run(
     finally:
         ledger.stop()
         store.close()
+
+
+def start_hat_sync(
+    settings: GatewaySettings, ledger: Ledger, store: Store, stop: Any
+) -> threading.Thread | None:
+    """Mirror the provider's hat changes every `hat_sync_seconds` until `stop` (a thread
+    of this process; off without a directory client secret)."""
+    secret = settings.directory_client_secret_file
+    if not settings.hat_sync_seconds or secret is None or not settings.issuer:
+        return None
+    directory = MemberDirectory(settings.issuer, settings.directory_client_id, secret)
+
+    def loop() -> None:
+        while not stop.wait(settings.hat_sync_seconds):
+            try:
+                sync_from_provider(ledger, store, directory)
+            except EccooError as exc:  # the provider or the store is away: next period
+                log.warning("syncing hats with the identity provider failed: %s", exc)
+            except Exception:
+                log.exception("syncing hats with the identity provider failed")
+        directory.close()
+
+    thread = threading.Thread(target=loop, name="eccoo-hat-sync", daemon=True)
+    thread.start()
+    return thread
 
 
 def custodial_keys(

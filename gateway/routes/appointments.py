@@ -1,14 +1,16 @@
 """Appointments on the CareLedger: book, deliver, confirm (then pay), cancel, dispute, resolve.
 
-Every action names an appointment the caller is a party to (receiver, giver, arranger) or,
-for a coordinator, any; anyone else gets 404, as if it did not exist. Reasons stay off
+Every action names an appointment the caller is a party to now (receiver, giver, or the
+receiver's arranger as the chain has it now, not the one recorded at booking) or, for a
+coordinator, any; anyone else gets 404, as if it did not exist. Reasons stay off
 chain: only their hash is written.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+from eccoo.gateway.chain import Ledger
 from eccoo.gateway.deps import (
     Caller,
     Coordinator,
@@ -38,15 +40,18 @@ STATUSES = ("none", "booked", "delivered", "confirmed", "paid", "cancelled", "di
 AppointmentId = Annotated[int, Path(gt=0, lt=2**63)]
 
 
-def read_appointment(ledger: LedgerDep, appointment_id: int) -> AppointmentPublic | None:
-    a = ledger.call("CareLedger", "appointmentOf", appointment_id)
+# A member's listing holds their latest appointments up to this many.
+LISTING_LIMIT = 500
+
+
+def _public(appointment_id: int, a: Any, arranger_now: str) -> AppointmentPublic | None:
     if int(a[5]) == 0:
         return None
     return AppointmentPublic(
         id=appointment_id,
         receiver=a[0],
         giver=a[1],
-        arranger=a[2],
+        arranger=arranger_now,
         start=a[3],
         duration_minutes=a[4],
         status=STATUSES[a[5]],
@@ -57,10 +62,44 @@ def read_appointment(ledger: LedgerDep, appointment_id: int) -> AppointmentPubli
     )
 
 
+def read_appointment(ledger: Ledger, appointment_id: int) -> AppointmentPublic | None:
+    """The appointment as the chain has it now, with the receiver's arranger now (the one
+    recorded at booking may since have been replaced)."""
+    a = ledger.call("CareLedger", "appointmentOf", appointment_id)
+    if int(a[5]) == 0:
+        return None
+    return _public(appointment_id, a, ledger.call("Membership", "arrangerOf", a[0]))
+
+
+def appointments_of(ledger: Ledger, address: str) -> list[AppointmentPublic]:
+    """The appointments `address` is a party to now (receiver, giver, or the receiver's
+    arranger now), oldest first: a fixed handful of node requests, however many
+    appointments the chain holds. The indexed topics of the ledger's own events find the
+    candidates; one batch reads their state and their receivers' arrangers."""
+    named_me = ledger.logs("Membership", "ArrangerSet", None, [address])
+    arranged = {e["args"]["receiver"] for e in named_me}
+    booked = ledger.logs("CareLedger", "AppointmentBooked", None, sorted(arranged | {address}))
+    booked += ledger.logs("CareLedger", "AppointmentBooked", None, None, [address])
+    receiver_of = {int(e["args"]["appointmentId"]): e["args"]["receiver"] for e in booked}
+    ids = sorted(receiver_of)[-LISTING_LIMIT:]
+    receivers = sorted({receiver_of[i] for i in ids})
+    found = ledger.batch_call(
+        [("CareLedger", "appointmentOf", (i,)) for i in ids]
+        + [("Membership", "arrangerOf", (r,)) for r in receivers]
+    )
+    arranger_now = dict(zip(receivers, found[len(ids) :], strict=True))
+    mine = []
+    for appointment_id, a in zip(ids, found[: len(ids)], strict=True):
+        public = _public(appointment_id, a, arranger_now[receiver_of[appointment_id]])
+        if public is not None and address in (public.receiver, public.giver, public.arranger):
+            mine.append(public)
+    return mine
+
+
 def appointment_for(
     appointment_id: AppointmentId, caller: CurrentCaller, ledger: LedgerDep
 ) -> AppointmentPublic:
-    """The appointment, if the caller is a party to it or a coordinator; else 404."""
+    """The appointment, if the caller is a party to it now or a coordinator; else 404."""
     found = read_appointment(ledger, appointment_id)
     parties = {found.receiver, found.giver, found.arranger} if found else set()
     if found is None or (caller.member.address not in parties and not caller.has("coordinator")):
@@ -71,20 +110,22 @@ def appointment_for(
 VisibleAppointment = Annotated[AppointmentPublic, Depends(appointment_for)]
 
 
+async def listing_allowed(caller: CurrentCaller, services: ServicesDep) -> Caller:
+    """Each listing reads the chain's logs: a budget per member, apart from submissions."""
+    services.listing_limiter.take(caller.member.subject)
+    return caller
+
+
 @router.get("/{appointment_id}", response_model=AppointmentPublic)
 def get_appointment(appointment: VisibleAppointment) -> AppointmentPublic:
     return appointment
 
 
 @router.get("", response_model=list[AppointmentPublic])
-def my_appointments(caller: CurrentCaller, ledger: LedgerDep) -> list[AppointmentPublic]:
-    count = int(ledger.call("CareLedger", "appointmentCount"))
-    mine = []
-    for appointment_id in range(max(1, count - 500), count + 1):
-        found = read_appointment(ledger, appointment_id)
-        if found and caller.member.address in (found.receiver, found.giver, found.arranger):
-            mine.append(found)
-    return mine
+def my_appointments(
+    caller: Annotated[Caller, Depends(listing_allowed)], ledger: LedgerDep
+) -> list[AppointmentPublic]:
+    return appointments_of(ledger, caller.member.address)
 
 
 @router.post("", **ACCEPTED)

@@ -134,3 +134,16 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(64))
     object_ref: Mapped[str] = mapped_column(String(255))
+
+
+class HatsNews(Base):
+    """When the gateway last learnt of a change in a member's provider hats, and what they
+    became: from a token (its `iat`) or from the worker's look at the provider (its clock).
+    A token issued before then is not news: it never changes the mirror and counts for no
+    hat the provider has since taken away."""
+
+    __tablename__ = "hats_news"
+
+    subject: Mapped[str] = mapped_column(ForeignKey("members.subject"), primary_key=True)
+    hats: Mapped[str] = mapped_column(String(255), default="")
+    learnt_at: Mapped[float] = mapped_column()
