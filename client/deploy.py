@@ -87,7 +87,6 @@ def deploy_contracts(
     m = deployment.contract(w3, "Membership")
     for system_account in (pots, ledger):
         sender.transact(m.functions.registerSystemAccount(system_account))
-    sender.transact(m.functions.grantHat(me, HAT_TREASURER))
     sender.transact(deployment.contract(w3, "FundingPots").functions.setLedger(ledger))
     sender.transact(deployment.contract(w3, "CareCoin").functions.grantRole(TREASURER_ROLE, me))
     care_ledger = deployment.contract(w3, "CareLedger")

@@ -19,6 +19,9 @@ import {IMembership} from "./interfaces/IMembership.sol";
  * Payment = floor(ratePerHour * durationMinutes / 60) pennies, drawn from the receiver's pot;
  * the fee (basis points, floored) goes to the fee account and the rest to the giver, so
  * fee + giver share = payment. An appointment is paid at most once: Paid is terminal.
+ * The two signatures (delivered, confirmed) always come from two people: the giver never
+ * confirms or disputes, the receiver's arranger is never the giver (checked at booking and
+ * again at confirmation, since arrangers change), and no party or arranger resolves a dispute.
  */
 contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
     using SafeERC20 for IERC20;
@@ -40,6 +43,12 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
     uint32 public constant MAX_DURATION_MINUTES = 24 * 60;
     /// @notice Upper bound on the hourly rate in pennies (10 million pounds an hour).
     uint256 public constant MAX_RATE_PER_HOUR = 1e9;
+    /// @notice How far before the booking block's time a start may lie, in seconds. A member
+    /// picks "now" on their own clock; the request then waits in a relayer's queue and for the
+    /// next Clique block, so a start of "now" may be a little in the past when sealed. Five
+    /// minutes covers that skew and delay; a start further back would let a giver mark care
+    /// delivered the moment it is booked.
+    uint64 public constant START_GRACE = 5 minutes;
 
     IMembership public immutable membership;
     IERC20 public immutable coin;
@@ -70,7 +79,9 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
     // ---------------------------------------------------------------- lifecycle
 
     /// @notice Books care for `receiver` by `giver`, paid from pot `potId`.
-    /// @dev The receiver, the receiver's arranger or a coordinator may book.
+    /// @dev The receiver, the receiver's arranger or a coordinator may book. The giver is
+    /// never the receiver nor the receiver's arranger, and `start` is not before the block
+    /// time minus START_GRACE.
     /// @return appointmentId the new appointment's id (ids start at 1)
     function book(
         address receiver,
@@ -81,6 +92,7 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
         uint256 potId
     ) external returns (uint256 appointmentId) {
         address arranger = _checkBooker(receiver);
+        if (arranger != address(0) && giver == arranger) revert CareLedgerArrangerIsGiver(receiver, giver);
         uint256 amount = _checkBooking(receiver, giver, start, durationMinutes, ratePerHour, potId);
         appointmentId = ++appointmentCount;
         Appointment storage a = _appointments[appointmentId];
@@ -110,10 +122,13 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
     }
 
     /// @notice The receiver or their arranger confirms delivered care: the second signature.
+    /// @dev Never the giver, and not while the receiver's arranger is the giver (the arranger
+    /// may have changed since booking).
     function confirm(uint256 appointmentId) external {
         Appointment storage a = _inStatus(appointmentId, STATUS_DELIVERED);
         address sender = _msgSender();
-        if (!_isReceiverSide(a, sender)) revert CareLedgerUnauthorized(sender, appointmentId);
+        _checkReceiverSignature(appointmentId, a, sender);
+        if (membership.arrangerOf(a.receiver) == a.giver) revert CareLedgerArrangerIsGiver(a.receiver, a.giver);
         a.status = STATUS_CONFIRMED;
         emit AppointmentConfirmed(appointmentId, sender);
     }
@@ -138,10 +153,11 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
 
     /// @notice The receiver or their arranger disputes delivered care within the dispute window.
     /// @param reasonHash hash of the reason, kept off chain
+    /// @dev Never the giver (who may have become the receiver's arranger since booking).
     function dispute(uint256 appointmentId, bytes32 reasonHash) external {
         Appointment storage a = _inStatus(appointmentId, STATUS_DELIVERED);
         address sender = _msgSender();
-        if (!_isReceiverSide(a, sender)) revert CareLedgerUnauthorized(sender, appointmentId);
+        _checkReceiverSignature(appointmentId, a, sender);
         uint256 deadline = uint256(a.deliveredAt) + disputeWindow;
         if (block.timestamp > deadline) revert CareLedgerDisputeWindowClosed(appointmentId, deadline);
         a.status = STATUS_DISPUTED;
@@ -150,10 +166,14 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
 
     /// @notice A coordinator who is not a party resolves a dispute: pay `paidAmount`
     /// (the full amount, part of it, or zero to void).
+    /// @dev Not the giver, the receiver, the arranger recorded at booking nor the current one.
     function resolveDispute(uint256 appointmentId, uint256 paidAmount) external nonReentrant onlyHat(Hats.COORDINATOR) {
         Appointment storage a = _inStatus(appointmentId, STATUS_DISPUTED);
         address sender = _msgSender();
-        if (sender == a.receiver || sender == a.giver) revert CareLedgerUnauthorized(sender, appointmentId);
+        if (
+            sender == a.receiver || sender == a.giver || sender == a.arranger
+                || sender == membership.arrangerOf(a.receiver)
+        ) revert CareLedgerInterestedResolver(appointmentId, sender);
         if (paidAmount > a.amount) revert CareLedgerInvalidResolution(appointmentId, paidAmount, a.amount);
         if (paidAmount == 0) {
             a.status = STATUS_VOIDED;
@@ -236,6 +256,10 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
         if (!membership.hasHat(giver, Hats.CARE_GIVER)) revert CareLedgerMissingHat(giver, Hats.CARE_GIVER);
         if (giver == receiver) revert CareLedgerInvalidParties(receiver, giver);
         if (start == 0) revert CareLedgerInvalidStart(start);
+        // Block times are far above START_GRACE on any real chain; the guard keeps a fresh
+        // test chain at time ~0 from underflowing.
+        uint256 earliest = block.timestamp > START_GRACE ? block.timestamp - START_GRACE : 0;
+        if (start < earliest) revert CareLedgerStartTooEarly(start, earliest);
         if (durationMinutes == 0 || durationMinutes > MAX_DURATION_MINUTES) revert CareLedgerInvalidDuration(durationMinutes);
         if (ratePerHour == 0 || ratePerHour > MAX_RATE_PER_HOUR) revert CareLedgerInvalidRate(ratePerHour);
         // Both factors are bounded above, so the product cannot overflow.
@@ -269,6 +293,12 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
     function _inStatus(uint256 appointmentId, uint8 status) internal view returns (Appointment storage a) {
         a = _appointment(appointmentId);
         if (a.status != status) revert CareLedgerInvalidStatus(appointmentId, a.status);
+    }
+
+    /// @dev The confirming or disputing signature: the receiver side, and never the giver.
+    function _checkReceiverSignature(uint256 appointmentId, Appointment storage a, address sender) internal view {
+        if (!_isReceiverSide(a, sender)) revert CareLedgerUnauthorized(sender, appointmentId);
+        if (sender == a.giver) revert CareLedgerGiverCannotSign(appointmentId, sender);
     }
 
     /// @dev The receiver, or whoever is the receiver's arranger now (arrangers can change).

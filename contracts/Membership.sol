@@ -11,6 +11,10 @@ import {IMembership} from "./interfaces/IMembership.sol";
  * @notice The register of the cooperative: member address <-> pseudonymous member id, the
  * hats each member wears, hat requests, circles and circle roles, and system accounts
  * (pots, ledger, fee account) that may hold coin. Holds no personal data: ids and hashes only.
+ * Every hat and every arrangement needs a second person: nobody grants a hat to themselves,
+ * approves their own hat request, or (as coordinator) makes themselves someone's arranger.
+ * The founding admin gets the admin and treasurer hats in the constructor, as nobody else
+ * exists yet to grant them.
  */
 contract Membership is IMembership, ERC2771Context {
     /// @notice Circle roles; NONE removes the account from the circle.
@@ -62,15 +66,20 @@ contract Membership is IMembership, ERC2771Context {
     error MembershipCircleExists(bytes32 circleId);
     error MembershipUnknownCircle(bytes32 circleId);
     error MembershipInvalidCircleRole(uint8 role);
+    /// @notice `account` tried to put `hat` on themselves (grant or approve their own request).
+    error MembershipSelfGrant(address account, uint8 hat);
+    /// @notice A coordinator tried to make themselves the arranger of someone else.
+    error MembershipSelfArrangement(address receiver, address arranger);
 
     /// @param trustedForwarder the CareForwarder every member request comes through
-    /// @param admin the first member, who wears the admin hat
+    /// @param admin the first member, who wears the admin and treasurer hats
     /// @param adminMemberId the admin's pseudonymous member id
     constructor(address trustedForwarder, address admin, bytes32 adminMemberId)
         ERC2771Context(trustedForwarder)
     {
         _register(admin, adminMemberId);
         _grant(admin, Hats.ADMIN);
+        _grant(admin, Hats.TREASURER);
     }
 
     modifier onlyHat(uint8 hat) {
@@ -104,8 +113,10 @@ contract Membership is IMembership, ERC2771Context {
     // --------------------------------------------------------------------- hats
 
     /// @notice Puts `hat` on `account`. A coordinator grants care hats; an admin grants any hat.
+    /// @dev Never to the caller: every hat carries money or authority, so it needs a second person.
     function grantHat(address account, uint8 hat) external {
         _requireCanManage(_msgSender(), hat);
+        _requireOtherPerson(account, hat);
         _grant(account, hat);
     }
 
@@ -131,8 +142,10 @@ contract Membership is IMembership, ERC2771Context {
     }
 
     /// @notice Approves a pending request: the hat is granted.
+    /// @dev Never the caller's own request (see {grantHat}); they may still decline it.
     function approveHatRequest(address account, uint8 hat) external {
         _requireCanManage(_msgSender(), hat);
+        _requireOtherPerson(account, hat);
         _clearRequest(account, hat);
         emit HatRequestApproved(account, hat, _msgSender());
         _grant(account, hat);
@@ -147,9 +160,13 @@ contract Membership is IMembership, ERC2771Context {
 
     /// @notice Sets the arranger who books and confirms care for `receiver`; zero clears it.
     /// @dev The receiver themself or a coordinator. The arranger must wear the arranger hat.
+    /// A coordinator never names themselves: the receiver or another coordinator must.
     function setArranger(address receiver, address arranger) external {
         address sender = _msgSender();
-        if (sender != receiver) _requireHat(sender, Hats.COORDINATOR);
+        if (sender != receiver) {
+            _requireHat(sender, Hats.COORDINATOR);
+            if (arranger == sender) revert MembershipSelfArrangement(receiver, arranger);
+        }
         _requireHat(receiver, Hats.CARE_RECEIVER);
         if (arranger != address(0)) _requireHat(arranger, Hats.ARRANGER);
         _arrangers[receiver] = arranger;
@@ -290,6 +307,10 @@ contract Membership is IMembership, ERC2771Context {
 
     function _requireValidHat(uint8 hat) internal pure {
         if (hat >= Hats.COUNT) revert MembershipInvalidHat(hat);
+    }
+
+    function _requireOtherPerson(address account, uint8 hat) internal view {
+        if (account == _msgSender()) revert MembershipSelfGrant(account, hat);
     }
 
     function _requireCanManage(address caller, uint8 hat) internal view {

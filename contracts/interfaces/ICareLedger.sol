@@ -66,4 +66,12 @@ interface ICareLedger {
     error CareLedgerInvalidDisputeWindow(uint32 seconds_);
     error CareLedgerUnregisteredAccount(address account);
     error CareLedgerFeeAccountNotSet();
+    /// @notice `start` is earlier than `earliestStart` (the block time minus START_GRACE).
+    error CareLedgerStartTooEarly(uint64 start, uint256 earliestStart);
+    /// @notice The receiver's arranger (now) is also the giver: one person would sign both sides.
+    error CareLedgerArrangerIsGiver(address receiver, address giver);
+    /// @notice The giver tried to give the receiver side's signature (confirm or dispute).
+    error CareLedgerGiverCannotSign(uint256 appointmentId, address giver);
+    /// @notice The coordinator is the giver, the receiver or an arranger of the disputed appointment.
+    error CareLedgerInterestedResolver(uint256 appointmentId, address coordinator);
 }

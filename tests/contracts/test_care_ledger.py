@@ -183,7 +183,7 @@ def test_resolve_bad_input(ledger):
     assert (err.name, err.args) == ("CareLedgerMissingHat", (ledger.admin, HAT.COORDINATOR))
     ledger.tx(ledger.membership.functions.grantHat(ledger.giver, HAT.COORDINATOR), ledger.admin)
     err = ledger.reverts(care.resolveDispute(appointment, 1_000), ledger.giver)
-    assert (err.name, err.args) == ("CareLedgerUnauthorized", (ledger.giver, appointment))
+    assert (err.name, err.args) == ("CareLedgerInterestedResolver", (appointment, ledger.giver))
     assert ledger.appointment(appointment)["status"] == STATUS.DISPUTED
 
 
@@ -284,3 +284,62 @@ def test_fee_of_whole_payment(ledger):
     receipt = ledger.tx(ledger.care.functions.releasePayment(appointment), ledger.giver)
     [paid] = ledger.events(receipt, ledger.care, "AppointmentPaid")
     assert (paid["giverShare"], paid["fee"]) == (0, paid["amount"])
+
+
+# --------------------------------------------------- two people sign every care log entry
+
+
+def test_arranger_is_never_the_giver_at_booking(ledger):
+    m, care = ledger.membership.functions, ledger.care.functions
+    ledger.tx(m.grantHat(ledger.arranger, HAT.GIVER), ledger.coordinator)
+    t = ledger.now() + 3600
+    for sender in (ledger.arranger, ledger.receiver, ledger.coordinator):
+        err = ledger.reverts(care.book(ledger.receiver, ledger.arranger, t, 60, 1_000, 1), sender)
+        assert (err.name, err.args) == ("CareLedgerArrangerIsGiver",
+                                        (ledger.receiver, ledger.arranger))  # fmt: skip
+    assert care.appointmentCount().call() == 0
+
+
+def test_giver_who_became_the_arranger_cannot_sign_for_the_receiver(ledger):
+    m, care = ledger.membership.functions, ledger.care.functions
+    appointment = ledger.book(start_in=-60)
+    ledger.deliver(appointment)
+    ledger.tx(m.grantHat(ledger.giver, HAT.ARRANGER), ledger.coordinator)
+    ledger.tx(m.setArranger(ledger.receiver, ledger.giver), ledger.receiver)
+    for call in (care.confirm(appointment), care.dispute(appointment, REASON)):
+        err = ledger.reverts(call, ledger.giver)
+        assert (err.name, err.args) == ("CareLedgerGiverCannotSign", (appointment, ledger.giver))
+    # Nor does the receiver's confirmation count while their arranger is the giver.
+    err = ledger.reverts(care.confirm(appointment), ledger.receiver)
+    assert (err.name, err.args) == ("CareLedgerArrangerIsGiver", (ledger.receiver, ledger.giver))
+    assert ledger.appointment(appointment)["status"] == STATUS.DELIVERED
+    ledger.tx(m.setArranger(ledger.receiver, ledger.arranger), ledger.receiver)
+    ledger.tx(care.confirm(appointment), ledger.receiver)
+    assert ledger.appointment(appointment)["status"] == STATUS.CONFIRMED
+
+
+def test_start_may_lie_only_a_grace_before_the_block(ledger):
+    care = ledger.care.functions
+    grace = care.START_GRACE().call()
+    assert grace == 300
+    start = ledger.now() - grace - 1
+    err = ledger.reverts(care.book(ledger.receiver, ledger.giver, start, 60, 1_000, 1),
+                         ledger.arranger)  # fmt: skip
+    assert err.name == "CareLedgerStartTooEarly" and err.args[0] == start
+    assert err.args[1] > start  # the earliest start: that block's time minus the grace
+    appointment = ledger.book(start_in=-(grace - 10))  # within the grace: accepted
+    assert ledger.appointment(appointment)["status"] == STATUS.BOOKED
+
+
+def test_no_interested_coordinator_resolves_a_dispute(ledger):
+    m, care = ledger.membership.functions, ledger.care.functions
+    appointment = _disputed(ledger)  # receiver, giver, arranger recorded at booking
+    ledger.tx(m.grantHat(ledger.giver2, HAT.ARRANGER), ledger.coordinator)
+    ledger.tx(m.setArranger(ledger.receiver, ledger.giver2), ledger.receiver)  # the current one
+    for account in (ledger.receiver, ledger.giver, ledger.arranger, ledger.giver2):
+        ledger.tx(m.grantHat(account, HAT.COORDINATOR), ledger.admin)
+        err = ledger.reverts(care.resolveDispute(appointment, 1_000), account)
+        assert (err.name, err.args) == ("CareLedgerInterestedResolver", (appointment, account))
+    assert ledger.appointment(appointment)["status"] == STATUS.DISPUTED
+    ledger.tx(care.resolveDispute(appointment, 1_000), ledger.coordinator)
+    assert ledger.appointment(appointment)["status"] == STATUS.PAID

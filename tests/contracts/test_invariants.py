@@ -3,6 +3,11 @@
 Each sequence starts from the populated snapshot. Steps may succeed or revert. A model is
 kept from the events the chain emits; after every step the touched state is compared with
 the chain (cheap, direct eth-tester calls), and at the end of every sequence all of it is.
+
+Some members wear several hats at once (ADVERSARY_HATS): the arranger also gives care, the
+giver may arrange, and giver2 is a coordinator who gives care and arranges. They book,
+re-arrange, confirm, dispute and resolve at random; no account may ever be paid for an
+appointment it confirmed, disputed or resolved itself.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections import Counter, defaultdict
 import pytest
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
-from fixtures.ledger import CAST, LA, NHS, STATUS, TREASURER_ROLE, TesterLedger
+from fixtures.ledger import CAST, HAT, LA, NHS, STATUS, TREASURER_ROLE, TesterLedger
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -35,6 +40,17 @@ unknown_ids = st.integers(min_value=50, max_value=60)
 rates = st.one_of(st.integers(100, 5_000), st.integers(100, 5_000), st.integers(0, 99),
                   st.just(2**200))  # fmt: skip
 amounts = st.one_of(st.integers(1, 5_000), st.integers(0, 10**6), st.just(2**256 - 1))
+# (account, hat, granted by): hats on top of the populated cast's, so one person can stand
+# on several sides of an appointment.
+ADVERSARY_HATS = (
+    ("giver2", HAT.COORDINATOR, "admin"),
+    ("giver2", HAT.GIVER, "coordinator"),
+    ("giver2", HAT.ARRANGER, "coordinator"),
+    ("arranger", HAT.GIVER, "coordinator"),
+    ("giver", HAT.ARRANGER, "coordinator"),
+)
+givers = st.sampled_from(("giver", "giver", "arranger", "giver2"))
+arrangers = st.sampled_from(("arranger", "giver", "giver2", None))
 MOVEMENTS = ("Transfer", "Deposited", "Drawn", "Refunded", "AppointmentPaid", "Minted", "Burned")
 
 
@@ -84,6 +100,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def start(self) -> None:
         self.c = c = self.chain
         c.reset()
+        m = c.membership.functions
+        for account, hat, granter in ADVERSARY_HATS:
+            c.tx(m.grantHat(c.account[account].address, hat), c.account[granter].address)
         self.holders = [c.account[n].address for n in CAST] + [c.pots.address, c.care.address]
         self.bal = {
             h: self._uint(c.coin, "balanceOf(address)", ["address"], [h]) for h in self.holders
@@ -93,6 +112,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.paused = False
         self.status: dict[int, int] = {}
         self.paid: Counter[int] = Counter()
+        # appointment id -> accounts that confirmed, disputed or resolved it
+        self.signers: dict[int, set[str]] = defaultdict(set)
         self.decoder = EventDecoder((c.coin, c.pots, c.care))
 
     # ------------------------------------------------------------------ helpers
@@ -148,7 +169,12 @@ class LedgerMachine(RuleBasedStateMachine):
                              ("AppointmentVoided", STATUS.VOIDED)):  # fmt: skip
             for e in found[name]:
                 self.status[e["appointmentId"]] = status
+        for name, signer in (("AppointmentConfirmed", "by"), ("AppointmentDisputed", "by"),
+                             ("DisputeResolved", "coordinator")):  # fmt: skip
+            for e in found[name]:
+                self.signers[e["appointmentId"]].add(e[signer])
         resolved = {e["appointmentId"] for e in found["DisputeResolved"]}
+        self_paid: set[str] = set()
         for e in found["AppointmentPaid"]:
             appointment = e["appointmentId"]
             before = self.status[appointment]
@@ -162,10 +188,15 @@ class LedgerMachine(RuleBasedStateMachine):
             assert e["giverShare"] + e["fee"] == e["amount"]
             drawn = sum(d["amount"] for d in found["Drawn"] if d["appointmentId"] == appointment)
             assert drawn == e["amount"]
+            gainers = {t["to"] for t in found["Transfer"]
+                       if t["from"] == c.care.address and t["value"] > 0}  # fmt: skip
+            self_paid |= gainers & self.signers[appointment]
             self.status[appointment] = STATUS.PAID
         for e in found["AppointmentBooked"] + found["AppointmentPaid"]:
             appointment = e["appointmentId"]
             assert c.appointment(appointment)["status"] == self.status[appointment]
+        # Checked once the model is up to date, so teardown reports nothing else.
+        assert not self_paid, f"paid for an appointment they signed for themselves: {self_paid}"
 
     def _check_pot(self) -> None:
         pots, total = self.c.pots.functions, 0
@@ -177,13 +208,14 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -------------------------------------------------------------------- rules
 
-    @rule(target=appointments, actor=actor_or("arranger", "receiver"),
-          start_in=st.integers(-7200, 7200), minutes=st.integers(0, 600), rate=rates,
+    @rule(target=appointments, actor=actor_or("arranger", "receiver", "giver2"), giver=givers,
+          start_in=st.integers(-400, 7200), minutes=st.integers(0, 600), rate=rates,
           steps=st.lists(st.integers(0, 3), max_size=4))  # fmt: skip
-    def book(self, actor, start_in, minutes, rate, steps):
+    def book(self, actor, giver, start_in, minutes, rate, steps):
         """Books, then walks the appointment `len(steps)` steps along its lifecycle."""
         start = max(1, self.c.now() + start_in)
-        call = self.c.care.functions.book(self.c.receiver, self.c.giver, start, minutes, rate, 1)
+        giver_address = self.c.account[giver].address
+        call = self.c.care.functions.book(self.c.receiver, giver_address, start, minutes, rate, 1)
         found = self._send(call, actor)
         if found is None:
             return multiple()
@@ -203,7 +235,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 start = c.appointment(appointment)["start"]
                 if c.now() < start:
                     c.travel_to(start + 1)
-                self._send(care.markDelivered(appointment), "giver")
+                self._send(care.markDelivered(appointment), self._giver_of(appointment))
             elif status == STATUS.DELIVERED and choice == 0:
                 self._send(care.dispute(appointment, keccak(text="why")), "arranger")
             elif status == STATUS.DELIVERED:
@@ -214,11 +246,45 @@ class LedgerMachine(RuleBasedStateMachine):
                 paid = c.appointment(appointment)["amount"] * choice // 3
                 self._send(care.resolveDispute(appointment, paid), "coordinator")
 
-    @rule(actor=actor_or("giver"), appointment=st.one_of(appointments, unknown_ids))
+    def _giver_of(self, appointment: int) -> str:
+        giver = self.c.appointment(appointment)["giver"]
+        return next(name for name in CAST if self.c.account[name].address == giver)
+
+    @rule(actor=actor_or("receiver", "giver2", "coordinator"), arranger=arrangers)
+    def arrange(self, actor, arranger) -> None:
+        """Changes the receiver's arranger, perhaps to someone who gives them care."""
+        to = self.c.account[arranger].address if arranger else ZERO_ADDRESS
+        self._send(self.c.membership.functions.setArranger(self.c.receiver, to), actor)
+
+    @rule(who=st.sampled_from(("arranger", "giver", "giver2")), chosen_by=actors,
+          resolver=actor_or("giver2", "coordinator"), disputes=st.booleans())  # fmt: skip
+    def play_both_sides(self, who, chosen_by, resolver, disputes) -> None:
+        """One member tries to be giver and receiver side at once: made the receiver's
+        arranger (by anyone, themselves included), books themselves as giver, delivers,
+        then confirms, or disputes and has a coordinator (perhaps themselves) resolve."""
+        c, care = self.c, self.c.care.functions
+        me = c.account[who].address
+        self._send(c.membership.functions.setArranger(c.receiver, me), chosen_by)
+        found = self._send(care.book(c.receiver, me, c.now() - 60, 60, 2_000, 1), who)
+        if found is None:
+            return
+        appointment = found["AppointmentBooked"][0]["appointmentId"]
+        self._send(care.markDelivered(appointment), who)
+        if disputes:
+            self._send(care.dispute(appointment, keccak(text="mine")), who)
+            self._send(care.resolveDispute(appointment, 1_000), resolver)
+        else:
+            self._send(care.confirm(appointment), who)
+            self._send(care.releasePayment(appointment), who)
+
+    @rule(
+        actor=actor_or("giver", "arranger", "giver2"),
+        appointment=st.one_of(appointments, unknown_ids),
+    )
     def deliver(self, actor, appointment) -> None:
         self._send(self.c.care.functions.markDelivered(appointment), actor)
 
-    @rule(actor=actor_or("receiver", "arranger"), appointment=appointments)
+    @rule(actor=actor_or("receiver", "arranger", "giver", "giver2"), appointment=appointments)
     def confirm(self, actor, appointment) -> None:
         self._send(self.c.care.functions.confirm(appointment), actor)
 
@@ -240,11 +306,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def cancel(self, actor, appointment) -> None:
         self._send(self.c.care.functions.cancel(appointment), actor)
 
-    @rule(actor=actor_or("receiver", "arranger"), appointment=appointments)
+    @rule(actor=actor_or("receiver", "arranger", "giver", "giver2"), appointment=appointments)
     def dispute(self, actor, appointment) -> None:
         self._send(self.c.care.functions.dispute(appointment, keccak(text="why")), actor)
 
-    @rule(actor=actor_or("coordinator"), appointment=st.one_of(appointments, unknown_ids),
+    @rule(actor=actor_or("coordinator", "giver2"), appointment=st.one_of(appointments, unknown_ids),
           paid=st.integers(0, 3_000))  # fmt: skip
     def resolve(self, actor, appointment, paid) -> None:
         self._send(self.c.care.functions.resolveDispute(appointment, paid), actor)

@@ -201,3 +201,47 @@ def test_circle_bad_input(ledger):
         err = ledger.reverts(call, ledger.coordinator)
         assert (err.name, err.args) == (name, args)
     assert not m.circleOf(SUB).call()[3]
+
+
+# ------------------------------------------------- every hat needs a second person
+
+
+def test_nobody_grants_a_hat_to_themselves(ledger):
+    m = ledger.membership.functions
+    for sender, hat in ((ledger.coordinator, HAT.GIVER), (ledger.coordinator, HAT.ARRANGER),
+                        (ledger.admin, HAT.COORDINATOR), (ledger.admin, HAT.GIVER)):  # fmt: skip
+        err = ledger.reverts(m.grantHat(sender, hat), sender)
+        assert (err.name, err.args) == ("MembershipSelfGrant", (sender, hat))
+        assert not m.hasHat(sender, hat).call()
+    # A second person may; taking one's own hat off needs nobody.
+    ledger.tx(m.grantHat(ledger.coordinator, HAT.GIVER), ledger.admin)
+    ledger.tx(m.revokeHat(ledger.coordinator, HAT.GIVER), ledger.coordinator)
+
+
+def test_nobody_approves_their_own_hat_request(ledger):
+    m = ledger.membership.functions
+    ledger.tx(m.requestHat(HAT.GIVER), ledger.coordinator)
+    err = ledger.reverts(m.approveHatRequest(ledger.coordinator, HAT.GIVER), ledger.coordinator)
+    assert (err.name, err.args) == ("MembershipSelfGrant", (ledger.coordinator, HAT.GIVER))
+    assert m.requestedHatsOf(ledger.coordinator).call() == 1 << HAT.GIVER
+    ledger.tx(m.approveHatRequest(ledger.coordinator, HAT.GIVER), ledger.admin)
+    assert m.hasHat(ledger.coordinator, HAT.GIVER).call()
+    ledger.tx(m.requestHat(HAT.ARRANGER), ledger.coordinator)
+    ledger.tx(m.declineHatRequest(ledger.coordinator, HAT.ARRANGER), ledger.coordinator)
+
+
+def test_coordinator_never_makes_themselves_an_arranger(ledger):
+    m = ledger.membership.functions
+    ledger.tx(m.grantHat(ledger.coordinator, HAT.ARRANGER), ledger.admin)
+    err = ledger.reverts(m.setArranger(ledger.receiver, ledger.coordinator), ledger.coordinator)
+    assert (err.name, err.args) == ("MembershipSelfArrangement",
+                                    (ledger.receiver, ledger.coordinator))  # fmt: skip
+    assert m.arrangerOf(ledger.receiver).call() == ledger.arranger
+    # The receiver (or another coordinator) may choose them.
+    ledger.tx(m.setArranger(ledger.receiver, ledger.coordinator), ledger.receiver)
+    assert m.arrangerOf(ledger.receiver).call() == ledger.coordinator
+
+
+def test_founding_admin_wears_admin_and_treasurer(ledger):
+    m = ledger.membership.functions
+    assert m.hatsOf(ledger.admin).call() == (1 << HAT.ADMIN) | (1 << HAT.TREASURER)

@@ -39,13 +39,30 @@ def scenario(chain_ledger, actors, make_settings, empty_graph):
         ]
     )
     deposit_block = max(x["blockNumber"] for x in r)
+    coordinator, start = actors.coordinator, chain_ledger.recent_start()
     booked = chain_ledger.settle(
         [
             chain_ledger.send(
-                admin, "CareLedger", "book", receiver.address, giver.address, 1, 60, 1800, pot
+                coordinator,
+                "CareLedger",
+                "book",
+                receiver.address,
+                giver.address,
+                start,
+                60,
+                1800,
+                pot,
             ),
             chain_ledger.send(
-                admin, "CareLedger", "book", receiver.address, giver.address, 1, 30, 1800, pot
+                coordinator,
+                "CareLedger",
+                "book",
+                receiver.address,
+                giver.address,
+                start,
+                30,
+                1800,
+                pot,
             ),
         ]
     )
