@@ -17,11 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-from eth_account import Account
-from eth_account.messages import encode_defunct
 from fixtures.api import post
 from fixtures.cast import Cast
 from fixtures.identity import UserFactory, bearer, default_recursion_limit
+from fixtures.wallets import linked_member
 
 pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -151,18 +150,9 @@ def test_a_deeply_nested_bearer_token_is_401(cast: Cast, live_gateway: Any) -> N
 
 
 @pytest.fixture(scope="module")
-def linked(live_gateway: Any, realm_users: UserFactory) -> tuple[httpx.Client, Any]:
+def linked(live_gateway: Any, realm_users: UserFactory) -> tuple[httpx.Client, dict[str, Any]]:
     """A member whose wallet is their own key (the only kind that sends signed requests)."""
-    own = Account.create()
-    client = live_gateway.client(realm_users.create(prefix="linked").token())
-    challenge = client.post("/api/v1/me/wallet/challenge", json={"address": own.address}).json()
-    signature = own.sign_message(encode_defunct(text=challenge["message"])).signature
-    reply = client.post(
-        "/api/v1/me/wallet/link",
-        json={"nonce": challenge["nonce"], "signature": "0x" + bytes(signature).hex()},
-    )
-    assert reply.status_code == 200, reply.text
-    return client, own
+    return linked_member(live_gateway, realm_users)
 
 
 def _with_signature(signed: dict[str, Any], r: int, s: int, v: int) -> dict[str, Any]:
@@ -171,20 +161,11 @@ def _with_signature(signed: dict[str, Any], r: int, s: int, v: int) -> dict[str,
 
 
 def test_malformed_forward_request_signatures_are_422(
-    live_gateway: Any, linked: tuple[httpx.Client, Any]
+    linked: tuple[httpx.Client, dict[str, Any]],
 ) -> None:
     """All zero, the high-s twin of a valid signature (the forwarder refuses it on chain),
     and a `v` other than 27/28 are refused before anything is queued, naming the field."""
-    from eccoo.client.forwarder import build_request, encode_call, sign_request
-
-    client, own = linked
-    ledger = live_gateway.services.ledger
-    coin = ledger.contracts["CareCoin"]
-    data = encode_call(coin, "transfer", own.address, 1)
-    request = build_request(ledger.forwarder, own.address, coin.address, data, gas=120_000)
-    signed = sign_request(
-        own, request, chain_id=ledger.chain_id, forwarder_address=ledger.forwarder.address
-    ).to_json()
+    client, signed = linked
     raw = bytes.fromhex(signed["signature"].removeprefix("0x"))
     r, s, v = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big"), raw[64]
     variants = {
