@@ -27,6 +27,11 @@ class Forbidden(GatewayError, PermanentError, PermissionError):
     status_code = 403
 
 
+class ConflictOfInterest(Forbidden):
+    """The caller would decide about themselves (their own hat request or membership):
+    another holder of the hat must decide."""
+
+
 class ObjectNotFound(GatewayError, NotFound):
     """The object does not exist, or the caller may not know that it does."""
 

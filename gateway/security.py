@@ -61,7 +61,10 @@ def _token_key(token: str) -> bytes:
 
 def _b64json(part: str) -> dict[str, Any]:
     padded = part + "=" * (-len(part) % 4)
-    value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    try:
+        value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except RecursionError:  # nested deeper than the parser goes: refused like any bad JSON
+        raise ValueError("nested too deeply") from None
     if not isinstance(value, dict):
         raise ValueError("not a JSON object")
     return value
@@ -158,7 +161,7 @@ class TokenValidator:
             return remembered
         try:
             principal = self._validate(token)
-        except (JoseError, ValueError, KeyError, TypeError, UnicodeError) as exc:
+        except (JoseError, ValueError, KeyError, TypeError, UnicodeError, RecursionError) as exc:
             raise Unauthorized("invalid access token") from exc
         if self._cache_seconds > 0:
             if len(self._validated) >= _MAX_CACHED_TOKENS:

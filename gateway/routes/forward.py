@@ -1,8 +1,9 @@
 """`/me/forward-requests`: relay an EIP-712 forward request the member signed themselves.
 
-Only for a member whose wallet is linked (self-held key). The signature must recover to the
-member's own address and the target must be one of the cooperative's contracts. The worker
-simulates it before relaying; one that would revert ends `failed` with the contract's error.
+Only for a member whose wallet is linked (self-held key). The signature must be canonical
+(low s, v 27 or 28, as the forwarder requires on chain) and recover to the member's own
+address, and the target must be one of the cooperative's contracts. The worker simulates it
+before relaying; one that would revert ends `failed` with the contract's error.
 """
 
 from __future__ import annotations
@@ -16,11 +17,25 @@ from eccoo.gateway.idempotency import IdempotencyKey, request_hash, submit_once
 from eccoo.gateway.links import ACCEPTED
 from eccoo.gateway.routes.coin import accepted
 from eccoo.gateway.schemas import Strict, checksummed
+from eth_keys.exceptions import BadSignature
 from fastapi import APIRouter, Request
 from pydantic import Field
 from sqlalchemy.orm import Session
 
 router = APIRouter(tags=["wallet"])
+# secp256k1's group order: r and s lie in [1, n), and s in the lower half (EIP-2).
+_CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def _canonical(signature: bytes) -> None:
+    """Refuses what the forwarder's ECDSA would refuse on chain (OpenZeppelin's `ECDSA`:
+    a high s, a `v` other than 27/28) and what cannot be a signature at all (r or s out of
+    range, as in an all-zero one), before a relayer spends gas on it."""
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big")
+    if len(signature) != 65 or signature[64] not in (27, 28):
+        raise BadRequestField("the signature's v must be 27 or 28", field="signature")
+    if not (0 < r < _CURVE_ORDER and 0 < s <= _CURVE_ORDER // 2):
+        raise BadRequestField("the signature is not a canonical ECDSA signature", field="signature")
 
 
 class ForwardRequestIn(Strict):
@@ -63,9 +78,13 @@ def relay_signed(
         ledger.forwarder.address
     }:
         raise BadRequestField("`to` is not one of the cooperative's contracts", field="to")
-    signer = recover_signer(
-        forward, chain_id=ledger.chain_id, forwarder_address=ledger.forwarder.address
-    )
+    _canonical(forward.signature)
+    try:
+        signer = recover_signer(
+            forward, chain_id=ledger.chain_id, forwarder_address=ledger.forwarder.address
+        )
+    except (BadSignature, ValueError):
+        raise BadRequestField("the signature is invalid", field="signature") from None
     if signer != member.address:
         raise BadRequestField("the signature is not from your linked wallet", field="signature")
     fingerprint = request_hash(request.url.path, body)

@@ -1,21 +1,24 @@
 """Hats and membership approval: a member asks for a hat, a coordinator decides.
 
 Only the care hats can be requested here; coordinator, treasurer, admin and node_operator
-come from the identity provider alone. Each decision is written to the audit trail.
+come from the identity provider alone. Each decision is written to the audit trail. A
+coordinator never decides their own hat request or membership: another coordinator must.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from eccoo.gateway.deps import Coordinator, CurrentCaller, ServicesDep
-from eccoo.gateway.errors import ObjectNotFound, StateConflict
+from eccoo.gateway.deps import Caller, Coordinator, CurrentCaller, ServicesDep
+from eccoo.gateway.errors import ConflictOfInterest, ObjectNotFound, StateConflict
 from eccoo.gateway.links import HAT_REQUESTED
 from eccoo.gateway.onboarding import grant_hat, register_on_chain
 from eccoo.gateway.schemas import HatRequestIn, HatRequestPublic, MemberPublic
 from eccoo.gateway.store.models import AuditEntry, HatRequest, Member
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 router = APIRouter(tags=["hats"])
 
@@ -64,26 +67,76 @@ def pending_hat_requests(_c: Coordinator, services: ServicesDep) -> list[HatRequ
         return [_public(r) for r in rows]
 
 
-def _decide(
-    request_id: int, status: str, caller: Coordinator, services: ServicesDep
-) -> HatRequestPublic:
-    with services.store.unit() as session:
-        req = session.get(HatRequest, request_id)
-        if req is None:
-            raise ObjectNotFound("no such hat request", field="request_id")
-        if req.status != "pending":
-            raise StateConflict(f"the request is already {req.status}")
-        req.status = status
-        req.decided_by = caller.member.subject
-        session.add(
-            AuditEntry(
-                subject=caller.member.subject,
-                action=f"hat_{status}",
-                object_ref=f"hat_request:{req.id}",
-            )
+# A row id: SQLite integers are 64-bit signed; a larger id is bad input (422), not a 500.
+HatRequestId = Annotated[int, Path(gt=0, lt=2**63)]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A hat request the calling coordinator may decide (it is not their own)."""
+
+    request_id: int
+    caller: Caller
+
+
+async def hat_request_for(
+    request_id: HatRequestId, caller: Coordinator, services: ServicesDep
+) -> Decision:
+    """404 for an unknown request; 403 for the caller's own: approved hats are granted on
+    chain by the gateway's operator, so self-approval would let one person hold both sides
+    of a care log (giver and arranger)."""
+    with services.store.read() as session:
+        subject = session.scalar(select(HatRequest.subject).where(HatRequest.id == request_id))
+    if subject is None:
+        raise ObjectNotFound("no such hat request", field="request_id")
+    if subject == caller.member.subject:
+        raise ConflictOfInterest(
+            "another coordinator must decide your own hat request", field="request_id"
         )
-        member = session.get(Member, req.subject)
-        public = _public(req)
+    return Decision(request_id, caller)
+
+
+HatRequestToDecide = Annotated[Decision, Depends(hat_request_for)]
+
+
+async def member_for(subject: str, caller: Coordinator) -> str:
+    """403 for the caller themselves: nobody approves their own membership."""
+    if subject == caller.member.subject:
+        raise ConflictOfInterest(
+            "another coordinator must approve your own membership", field="subject"
+        )
+    return subject
+
+
+MemberToApprove = Annotated[str, Depends(member_for)]
+
+
+def _decide(decision: Decision, status: str, services: ServicesDep) -> HatRequestPublic:
+    caller = decision.caller
+    try:
+        with services.store.unit() as session:
+            req = session.get(HatRequest, decision.request_id)
+            if req is None:
+                raise ObjectNotFound("no such hat request", field="request_id")
+            if req.status != "pending":
+                raise StateConflict(f"the request is already {req.status}")
+            req.status = status
+            req.decided_by = caller.member.subject
+            session.add(
+                AuditEntry(
+                    subject=caller.member.subject,
+                    action=f"hat_{status}",
+                    object_ref=f"hat_request:{req.id}",
+                )
+            )
+            member = session.get(Member, req.subject)
+            public = _public(req)
+    except IntegrityError:
+        # A database still holding the older one-row-per-(member, hat, status) rule: the
+        # unit rolled back, so the request is still pending and can be decided otherwise.
+        raise StateConflict(
+            "an earlier request for this hat was decided the same way", field="request_id"
+        ) from None
     # A member already on chain gets the hat there at once; others get it at registration.
     registered = member is not None and member.membership == "registered"
     if status == "approved" and services.ledger is not None and registered:
@@ -91,19 +144,13 @@ def _decide(
     return public
 
 
-# A row id: SQLite integers are 64-bit signed; a larger id is bad input (422), not a 500.
-HatRequestId = Annotated[int, Path(gt=0, lt=2**63)]
-
-
 @router.post(
     "/hats/requests/{request_id}/approve",
     response_model=HatRequestPublic,
     operation_id="approve_hat",
 )
-def approve_hat(
-    request_id: HatRequestId, caller: Coordinator, services: ServicesDep
-) -> HatRequestPublic:
-    return _decide(request_id, "approved", caller, services)
+def approve_hat(decision: HatRequestToDecide, services: ServicesDep) -> HatRequestPublic:
+    return _decide(decision, "approved", services)
 
 
 @router.post(
@@ -111,10 +158,8 @@ def approve_hat(
     response_model=HatRequestPublic,
     operation_id="decline_hat",
 )
-def decline_hat(
-    request_id: HatRequestId, caller: Coordinator, services: ServicesDep
-) -> HatRequestPublic:
-    return _decide(request_id, "declined", caller, services)
+def decline_hat(decision: HatRequestToDecide, services: ServicesDep) -> HatRequestPublic:
+    return _decide(decision, "declined", services)
 
 
 @router.get("/members/pending", response_model=list[MemberPublic])
@@ -137,7 +182,9 @@ def pending_members(_c: Coordinator, services: ServicesDep) -> list[MemberPublic
 @router.post(
     "/members/{subject}/approve", response_model=MemberPublic, operation_id="approve_member"
 )
-def approve_member(subject: str, caller: Coordinator, services: ServicesDep) -> MemberPublic:
+def approve_member(
+    subject: MemberToApprove, caller: Coordinator, services: ServicesDep
+) -> MemberPublic:
     with services.store.unit() as session:
         member = session.get(Member, subject)
         if member is None:

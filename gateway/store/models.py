@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -42,7 +51,17 @@ class HatRequest(Base):
     """A member asks for a hat; a coordinator approves or declines it."""
 
     __tablename__ = "hat_requests"
-    __table_args__ = (UniqueConstraint("subject", "hat", "status"),)
+    # One open request per member and hat; decided ones are history (a hat declined twice
+    # is two rows).
+    __table_args__ = (
+        Index(
+            "one_pending_request_per_hat",
+            "subject",
+            "hat",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     subject: Mapped[str] = mapped_column(ForeignKey("members.subject"))

@@ -2,12 +2,16 @@
 
 The gateway is live (uvicorn) on the real chain, Keycloak and Neo4j. Requests carry a
 real token of a member who wears every hat, so generation reaches past authorization into
-the handlers; positive and negative examples both run.
+the handlers; positive and negative examples both run. Each is sent again with a generated
+hostile bearer token (401), and signed forward requests get generated hostile signatures.
 """
 
 from __future__ import annotations
 
+import base64
 import collections
+import json
+import string
 import time
 import uuid
 from typing import Any
@@ -16,8 +20,10 @@ import pytest
 import schemathesis
 from eth_utils import keccak
 from fixtures.api import submit_ok
-from fixtures.identity import UserFactory
-from hypothesis import HealthCheck, Phase, seed, settings
+from fixtures.identity import UserFactory, default_recursion_limit
+from fixtures.wallets import linked_member
+from hypothesis import HealthCheck, Phase, assume, given, seed, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 from schemathesis.checks import not_a_server_error
 
@@ -70,17 +76,111 @@ def api_schema(live_gateway: Any, realm_users: UserFactory) -> Any:
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
+_B64URL = string.ascii_letters + string.digits + "-_"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+# JSON nested past the parser's recursion limit, yet small enough for an HTTP header
+# (at most ~8 KB once encoded; uvicorn refuses headers over 16 KB before the gateway sees them).
+_NESTED = st.one_of(
+    st.integers(1_050, 3_000).map(lambda depth: b"[" * depth + b"]" * depth),
+    st.integers(1_050, 1_200).map(lambda depth: b'{"":' * depth + b"1" + b"}" * depth),
+)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_JOSE_HEADERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "alg": st.sampled_from(["RS256", "ES256", "HS256", "none", "rs256"]) | _JSON,
+        "typ": st.sampled_from(["JWT", "at+jwt", "JWE"]) | _JSON,
+        "kid": st.text(max_size=40) | _JSON,
+        "crit": _JSON,
+        "jku": st.just("https://attacker.invalid/jwks"),
+    },
+).map(lambda header: json.dumps(header).encode())
+_SMALL = st.one_of(
+    (_JOSE_HEADERS | _JSON.map(lambda v: json.dumps(v).encode()) | st.binary(max_size=80)).map(
+        _b64
+    ),
+    st.text(alphabet=_B64URL + "=+/", max_size=60),
+)
+_ANY = _SMALL | _NESTED.map(_b64)
+# What an attacker puts after "Bearer ": JOSE-shaped tokens with hostile parts (one of them
+# possibly nested deep, odd algorithms and key ids), and plain junk. Printable ASCII only.
+HOSTILE_BEARER_TOKENS = st.one_of(
+    st.tuples(_ANY, _SMALL, _SMALL).map(".".join),
+    st.tuples(_SMALL, _ANY, _SMALL).map(".".join),
+    st.lists(_SMALL, min_size=1, max_size=6).map(".".join),
+    st.text(
+        alphabet=string.ascii_letters + string.digits + string.punctuation, min_size=1, max_size=200
+    ),
+)
+
 
 @schema.parametrize()
+@schema.given(hostile_token=HOSTILE_BEARER_TOKENS)
 @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_server_errors(case: Any, api_schema: Any) -> None:
+def test_no_server_errors(case: Any, hostile_token: str, api_schema: Any) -> None:
+    """Each generated request twice: with the fuzzing member's real token (no 5xx), and with
+    a hostile bearer token (refused as unauthenticated, 401, whatever the rest holds)."""
     if case.operation.path.endswith("/me/events"):
         pytest.skip("an endless event stream; covered by test_ledger_api")
-    headers = {"Authorization": api_schema.config.headers["Authorization"]}
-    if case.method == "POST":
-        headers.setdefault("Idempotency-Key", str(uuid.uuid4()))
-    response = case.call(headers={**(case.headers or {}), **headers}, timeout=60)
-    case.validate_response(response, checks=(not_a_server_error,))
+    for token in (api_schema.config.headers["Authorization"], f"Bearer {hostile_token}"):
+        headers = {"Authorization": token}
+        if case.method == "POST":
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+        with default_recursion_limit():  # the gateway's own, for the nested tokens
+            response = case.call(headers={**(case.headers or {}), **headers}, timeout=60)
+        case.validate_response(response, checks=(not_a_server_error,))
+    # A body that is not JSON at all is refused while it is read, before anyone is identified.
+    unreadable = response.status_code == 422 and response.json().get("field") == "body"
+    assert response.status_code == 401 or unreadable, (hostile_token[:200], response.text[:300])
+
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+# "real": the member's own value; "twin": n - s, the high-s twin of the real s.
+_SCALARS = st.sampled_from(
+    [0, 1, SECP256K1_N // 2, SECP256K1_N // 2 + 1, SECP256K1_N - 1, SECP256K1_N, 2**256 - 1]
+) | st.integers(0, 2**256 - 1)
+_R = st.just("real") | _SCALARS
+_S = st.sampled_from(["real", "twin"]) | _SCALARS
+_V = st.sampled_from(["real", "flipped", 0, 1, 27, 28, 29, 35, 36, 255]) | st.integers(0, 255)
+
+
+@pytest.fixture(scope="module")
+def linked_request(live_gateway: Any, realm_users: UserFactory) -> tuple[Any, dict[str, Any]]:
+    """A member who holds their own key, and a forward request they really signed."""
+    return linked_member(live_gateway, realm_users, prefix="fuzzlinked")
+
+
+@given(r=_R, s=_S, v=_V)
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_hostile_signatures_are_422(
+    linked_request: tuple[Any, dict[str, Any]], r: Any, s: Any, v: Any
+) -> None:
+    """`/me/forward-requests` with every 65-byte signature but the member's own: all zero,
+    high s, `v` not 27/28, r or s out of range, another signer. 422 naming the field."""
+    client, signed = linked_request
+    real = bytes.fromhex(signed["signature"].removeprefix("0x"))
+    real_r, real_s, real_v = (int.from_bytes(real[:32]), int.from_bytes(real[32:64]), real[64])
+    r = real_r if r == "real" else r
+    s = {"real": real_s, "twin": SECP256K1_N - real_s}.get(s, s) if isinstance(s, str) else s
+    v = {"real": real_v, "flipped": 55 - real_v}.get(v, v) if isinstance(v, str) else v
+    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])
+    assume(signature != real)
+    body = {**signed, "signature": "0x" + signature.hex()}
+    reply = client.post(
+        "/api/v1/me/forward-requests", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert (reply.status_code, reply.json().get("field")) == (422, "signature"), reply.text
 
 
 SCENARIOS = 25
