@@ -1,40 +1,67 @@
 """`Idempotency-Key` for POSTs that change the ledger: one key, one effect, one answer.
 
-Same key and body: the first response again. Same key, another body: 422. Still in
-flight: 409. Records live in the database, so a retry after a restart gets the answer too.
-A submission (`submit_once`) commits its record, answer and queued transactions together.
+Same key and body: the first response again. Same key, another body: 422. Records live in
+the database, so a retry after a restart gets the answer too. A submission (`submit_once`)
+commits its record, answer and queued transactions together. A record never keeps a plain
+hash of the request (a short care note or dispute reason could be guessed from one): only
+the store's keyed fingerprint of it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from eccoo.gateway.errors import GatewayError, IdempotencyKeyReused, InFlight
+from eccoo.gateway.errors import BadRequestField, GatewayError, IdempotencyKeyReused, InFlight
 from eccoo.gateway.store import hot
 from eccoo.gateway.store.db import Store
-from eccoo.gateway.store.models import IdempotencyRecord
-from fastapi import Header
+from fastapi import Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=128,
-        pattern=r"^[A-Za-z0-9_.:-]+$",
-        description="A unique key per intended ledger change (e.g. a UUID).",
-    ),
-]
+# An RFC 3986 "unreserved" token: no `:` or `/`, the separators of the keys built from it.
+KEY_PATTERN = r"^[A-Za-z0-9._~-]{8,128}$"
+_KEY = re.compile(KEY_PATTERN)
+
+
+async def idempotency_key(
+    raw: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            description="A unique key per intended ledger change (e.g. a UUID): "
+            "8-128 characters of A-Z a-z 0-9 . _ ~ -",
+            json_schema_extra={"pattern": KEY_PATTERN},
+        ),
+    ],
+) -> str:
+    if not _KEY.fullmatch(raw):
+        raise BadRequestField(
+            "Idempotency-Key must be 8-128 characters of A-Z a-z 0-9 . _ ~ -",
+            field="Idempotency-Key",
+        )
+    return raw
+
+
+IdempotencyKey = Annotated[str, Depends(idempotency_key)]
+
+
+def gateway_request_key(*parts: str) -> str:
+    """The `request_hash` of a transaction the gateway queues on its own (registration,
+    hats, note anchors): `gateway/part/part`, never a colon. A member's keyed request
+    queues `subject:key` (and `subject:key:step`), always with one, so no member's
+    key can name the gateway's transaction, nor, being colon-free, another key's step.
+    Parts are percent-encoded, so a part cannot carry a separator either."""
+    return "/".join(("gateway", *(quote(part, safe="") for part in parts)))
 
 
 def request_hash(path: str, body: BaseModel | None) -> str:
+    """The request's digest, in memory only: records keep the store's keyed fingerprint."""
     canonical = json.dumps(
         {"path": path, "body": body.model_dump(mode="json") if body is not None else None},
         sort_keys=True,
@@ -58,6 +85,7 @@ def submit_once(
     request with the same key sees the committed record and gets its answer. A permanent
     refusal from `enqueue` rolls its unit back and becomes this key's answer.
     """
+    fingerprint = store.fingerprint(fingerprint)
     try:
         with store.unit() as session:
             found = hot.record(session, subject, key)
@@ -112,51 +140,3 @@ def _replay(record: Any, fingerprint: str) -> JSONResponse:
         status_code=record.status_code or 200,
         headers={"Idempotent-Replayed": "true"},
     )
-
-
-def run_once(
-    store: Store,
-    subject: str,
-    key: str,
-    fingerprint: str,
-    action: Callable[[], tuple[int, dict[str, Any]]],
-) -> JSONResponse:
-    """Run `action` once for (subject, key); replay its stored answer afterwards."""
-    try:
-        with store.unit() as session:
-            session.add(
-                IdempotencyRecord(
-                    subject=subject, key=key, request_hash=fingerprint, state="in_flight"
-                )
-            )
-    except IntegrityError:
-        with store.unit() as session:
-            record = session.get(IdempotencyRecord, (subject, key))
-            if record is None:  # it was released between our insert and this read
-                raise InFlight(
-                    "this Idempotency-Key is being processed; retry", field="Idempotency-Key"
-                ) from None
-            return _replay(record, fingerprint)
-    try:
-        status, body = action()
-    except GatewayError as exc:
-        if exc.retryable or exc.status_code >= 500:
-            _release(store, subject, key)  # nothing happened; the client may try again
-            raise
-        status, body = exc.status_code, exc.to_dict()
-    except BaseException:
-        _release(store, subject, key)
-        raise
-    with store.unit() as session:
-        record = session.get(IdempotencyRecord, (subject, key))
-        assert record is not None
-        record.state, record.status_code = "done", status
-        record.response_body = json.dumps(body)
-    return JSONResponse(body, status_code=status)
-
-
-def _release(store: Store, subject: str, key: str) -> None:
-    with store.unit() as session:
-        record = session.get(IdempotencyRecord, (subject, key))
-        if record is not None and record.state == "in_flight":
-            session.delete(record)

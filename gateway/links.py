@@ -43,6 +43,8 @@ NOTE_WRITTEN = _links(
     erase=("erase_note", {"note_id": "$response.body#/note/id"}),
 )
 
+NOTE_DRAFTED = _links(201, sign=("sign_note_draft", {"draft_id": "$response.body#/id"}))
+
 HAT_REQUESTED = _links(
     201,
     approve=("approve_hat", {"request_id": "$response.body#/id"}),

@@ -18,6 +18,7 @@ from typing import Protocol
 from eccoo.gateway import members
 from eccoo.gateway.chain import HAT_IDS, Ledger
 from eccoo.gateway.security import HATS
+from eccoo.gateway.idempotency import gateway_request_key
 from eccoo.gateway.store import hot
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import Member
@@ -47,7 +48,7 @@ def register_on_chain(ledger: Ledger, store: Store, member: Member) -> str:
         target="Membership",
         fn="registerMember",
         args=(member.address, bytes.fromhex(member.member_id[2:])),
-        request_hash=f"register:{member.member_id}",
+        request_hash=gateway_request_key("register", member.member_id),
     )
     for hat in hats_to_mirror(store, member):
         grant_hat(ledger, member, hat)
@@ -68,7 +69,7 @@ def revoke_hat(ledger: Ledger, member: Member, hat: str, change: str) -> str:
 
 def _set_hat(ledger: Ledger, member: Member, hat: str, change: str, *, grant: bool) -> str:
     op, verb = ledger.operator.address, "grant" if grant else "revoke"
-    suffix = f":{verb}:{change}" if change else ""
+    suffix = (verb, change) if change else ()
     submitted = ledger.forward(
         op,
         subject=member.subject,
@@ -76,7 +77,7 @@ def _set_hat(ledger: Ledger, member: Member, hat: str, change: str, *, grant: bo
         target="Membership",
         fn=f"{verb}Hat",
         args=(member.address, HAT_IDS[hat]),
-        request_hash=f"hat:{member.member_id}:{hat}{suffix}",
+        request_hash=gateway_request_key("hat", member.member_id, hat, *suffix),
     )
     if hat == "treasurer":
         ledger.forward(
@@ -86,7 +87,7 @@ def _set_hat(ledger: Ledger, member: Member, hat: str, change: str, *, grant: bo
             target="CareCoin",
             fn=f"{verb}Role",
             args=(TREASURER_ROLE, member.address),
-            request_hash=f"coinrole:{member.member_id}{suffix}",
+            request_hash=gateway_request_key("coinrole", member.member_id, *suffix),
         )
     return submitted.id
 

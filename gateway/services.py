@@ -62,7 +62,7 @@ class Services:
             )
             driver = GraphDatabase.driver(settings.neo4j_url, auth=(settings.neo4j_user, password))
             graph = GraphQueries(driver)
-            notes = CareNotes(driver, hashlib.sha256(b"eccoo care notes" + master).digest())
+            notes = CareNotes(driver, hashlib.sha256(b"eccoo care notes" + master).digest(), store)
         return cls(
             settings=settings,
             store=store,

@@ -10,6 +10,7 @@ from __future__ import annotations
 MIRROR_LABEL = "Mirror"
 
 # Labels the gateway may use for off-chain care data; none of them is ever mirrored.
+# A `:CareNote` holds ciphertext only: its key lives in the gateway's database, never here.
 OFFCHAIN_LABELS = ("CareNote", "Profile", "OffChain")
 
 # How off-chain nodes point at the mirror: property on the off-chain node -> mirrored key.

@@ -8,6 +8,7 @@ chain: only their hash is written.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 from eccoo.gateway.chain import Ledger
@@ -222,7 +223,12 @@ async def dispute(
     caller: Submitter,
     submission: Submission,
 ) -> object:
-    reason_hash = keccak(text=f"eccoo:dispute:{appointment.id}:{body.reason}")
+    # A fresh random salt per reason, kept nowhere: the chain records that a reason was
+    # given, and no one (the gateway included) can test a guess of it against the hash.
+    salt = os.urandom(32)
+    reason_hash = keccak(
+        b"eccoo:dispute:" + appointment.id.to_bytes(32, "big") + salt + body.reason.encode()
+    )
     return submission.send(
         caller,
         body,

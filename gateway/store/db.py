@@ -2,12 +2,17 @@
 
 One file, one writer at a time, crash-safe commits. Two processes share it: the API and
 its transaction worker. Never open it from two gateways at once (one worker, one sender).
+Deleted rows are zeroed in the file (`secure_delete`), so an erased note's key does not
+linger in free pages; the fingerprint key next to the database is never logged or returned.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import hmac
 import os
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +42,7 @@ def open_engine(path: Path, *, writer: bool = True) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -61,6 +67,14 @@ class Store:
         self._write_lock = threading.RLock()
         self._lock_file = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._depth = 0
+        self._fingerprint_key = _secret_file(path.parent / "fingerprint.key")
+
+    def __repr__(self) -> str:
+        return "Store(<database>)"
+
+    def fingerprint(self, digest: str) -> str:
+        """A request digest keyed with this gateway's secret: comparable, not guessable."""
+        return hmac.new(self._fingerprint_key, digest.encode(), hashlib.sha256).hexdigest()
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
@@ -91,3 +105,20 @@ class Store:
         self.engine.dispose()
         self.read_engine.dispose()
         os.close(self._lock_file)
+
+
+def _secret_file(path: Path) -> bytes:
+    """32 random bytes kept 0600 in `path`, made at first start (by whichever process of
+    the gateway gets there first: written aside, then linked into place)."""
+    if not path.exists():
+        aside = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass  # the other process made it first: use theirs
+        finally:
+            aside.unlink()
+    return bytes.fromhex(path.read_text().strip())

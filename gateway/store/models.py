@@ -1,7 +1,8 @@
 """The gateway's tables: members and their keys, hat requests, idempotency, transactions.
 
-Custodial keys are stored only as AES-GCM ciphertext; the plaintext never touches a
-column. Nothing here holds care-note content (that lives encrypted in the graph).
+Custodial keys and care-note keys are stored only wrapped (AES-GCM) under the master key;
+the plaintext never touches a column. Care-note content lives encrypted in the graph; here
+only a note a linked wallet has yet to sign, encrypted, until it is signed or expires.
 """
 
 from __future__ import annotations
@@ -166,3 +167,40 @@ class HatsNews(Base):
     subject: Mapped[str] = mapped_column(ForeignKey("members.subject"), primary_key=True)
     hats: Mapped[str] = mapped_column(String(255), default="")
     learnt_at: Mapped[float] = mapped_column()
+
+
+# --- care notes ---------------------------------------------------------------------------
+
+
+class NoteKey(Base):
+    """A care note's data key and salt, wrapped under the master key; the row is deleted at
+    erasure, which leaves the ciphertext in the graph (and in any backup of it) unreadable.
+
+    `idempotency_*` name the request that wrote the note, whose fingerprint goes too."""
+
+    __tablename__ = "note_keys"
+
+    note_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)  # data key + salt, sealed
+    key_nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    idempotency_subject: Mapped[str | None] = mapped_column(String(255), default=None)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[float] = mapped_column(default=_now)
+
+
+class NoteDraft(Base):
+    """A note from a linked wallet, waiting for its owner to sign the anchor's forward
+    request: sealed like a note (content under its data key, the key wrapped), and deleted
+    when signed or once expired."""
+
+    __tablename__ = "note_drafts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the note's id to be
+    subject: Mapped[str] = mapped_column(ForeignKey("members.subject"), index=True)
+    appointment_id: Mapped[int] = mapped_column(BigInteger)
+    about: Mapped[str] = mapped_column(String(66))  # the subject's member id
+    readers: Mapped[str] = mapped_column(Text)  # JSON list of member ids
+    note_hash: Mapped[str] = mapped_column(String(66))
+    sealed: Mapped[str] = mapped_column(Text)  # JSON: the sealed note, hex fields
+    forward_request: Mapped[str] = mapped_column(Text)  # JSON: unsigned, as sent to sign
+    expires_at: Mapped[float] = mapped_column(index=True)
