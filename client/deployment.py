@@ -8,6 +8,7 @@ file only (atomically); it never talks to a node except to bind contracts to a W
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,27 +54,59 @@ class Deployment:
             },
         }
 
+    @property
+    def addresses(self) -> list[str]:
+        return [c.address for c in self.contracts.values()]
+
+    @property
+    def start_block(self) -> int:
+        """The first block any of the contracts exists in."""
+        return min(c.block for c in self.contracts.values())
+
     @classmethod
-    def from_json(cls, raw: Any, *, source: str = "deployment") -> Deployment:
-        try:
-            contracts = {
-                key: DeployedContract(
-                    Web3.to_checksum_address(entry["address"]),
-                    list(entry["abi"]),
-                    int(entry["block"]),
-                    str(entry["tx"]),
-                )
-                for key, entry in raw["contracts"].items()
-            }
-            deployment = cls(int(raw["chain_id"]), contracts)
-        except (KeyError, TypeError, ValueError) as exc:
+    def from_json(
+        cls,
+        raw: Any,
+        *,
+        source: str = "deployment",
+        required: Iterable[str] = DEPLOYED_CONTRACTS,
+    ) -> Deployment:
+        """Validates the record field by field; DeploymentError names the first bad one.
+        `required` are the keys it must have (a reader that follows a subset asks for none)."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("chain_id"), int):
+            raise DeploymentError(f"{source}: `chain_id` must be an integer", field="chain_id")
+        entries = raw.get("contracts")
+        if not isinstance(entries, dict) or not entries:
             raise DeploymentError(
-                f"{source}: malformed deployment ({exc!r})", field=source
-            ) from None
-        missing = [k for k in DEPLOYED_CONTRACTS if k not in contracts]
+                f"{source}: `contracts` must name the deployed contracts", field="contracts"
+            )
+        contracts = {key: _contract(source, key, entry) for key, entry in entries.items()}
+        missing = [k for k in required if k not in contracts]
         if missing:
-            raise DeploymentError(f"{source}: no entry for {', '.join(missing)}", field=source)
-        return deployment
+            raise DeploymentError(f"{source}: no entry for {', '.join(missing)}", field="contracts")
+        return cls(raw["chain_id"], contracts)
+
+
+def _contract(source: str, key: str, entry: Any) -> DeployedContract:
+    where = f"contracts.{key}"
+    if not isinstance(entry, dict):
+        raise DeploymentError(f"{source}: `{where}` must be an object", field=where)
+    address, abi, block, tx = (entry.get(k) for k in ("address", "abi", "block", "tx"))
+    if not (isinstance(address, str) and Web3.is_address(address)):
+        raise DeploymentError(
+            f"{source}: `{where}.address` is not an address", field=f"{where}.address"
+        )
+    if not isinstance(abi, list):
+        raise DeploymentError(f"{source}: `{where}.abi` must be a list", field=f"{where}.abi")
+    if not isinstance(block, int) or isinstance(block, bool) or block < 0:
+        raise DeploymentError(
+            f"{source}: `{where}.block` must be a block number", field=f"{where}.block"
+        )
+    if not isinstance(tx, str):
+        raise DeploymentError(
+            f"{source}: `{where}.tx` must be a transaction hash", field=f"{where}.tx"
+        )
+    return DeployedContract(Web3.to_checksum_address(address), abi, block, tx)
 
 
 def deployment_path(network_dir: Path) -> Path:
@@ -82,18 +115,21 @@ def deployment_path(network_dir: Path) -> Path:
 
 def load_deployment(network_dir: Path) -> Deployment:
     """Reads `<network_dir>/deployment.json`; NotFound if absent, DeploymentError if malformed."""
-    path = deployment_path(network_dir)
+    return read_deployment(deployment_path(network_dir))
+
+
+def read_deployment(path: Path, *, required: Iterable[str] = DEPLOYED_CONTRACTS) -> Deployment:
+    """Reads a deployment record at `path`; NotFound if absent, DeploymentError if malformed."""
     try:
         raw = json.loads(path.read_text())
     except FileNotFoundError:
         raise NotFound(
-            f"{path}: no deployment here"
-            f" (run `eccoo contracts deploy --network-dir {network_dir}`)",
+            f"{path}: no deployment here (deploy the contracts first: `eccoo contracts deploy`)",
             field=str(path),
         ) from None
     except (OSError, ValueError) as exc:
         raise DeploymentError(f"{path}: unreadable deployment ({exc})", field=str(path)) from None
-    return Deployment.from_json(raw, source=str(path))
+    return Deployment.from_json(raw, source=str(path), required=required)
 
 
 def save_deployment(network_dir: Path, deployment: Deployment) -> Path:

@@ -35,6 +35,16 @@ FORWARD_REQUEST_TYPES = {
         {"name": "data", "type": "bytes"},
     ]
 }
+# The same type as EIP-712 hashes it, for code that builds digests by hand
+# (`gateway/calldata.py`): the type string, and each field's type in the encoded struct
+# (dynamic `bytes` enter it as their keccak).
+FORWARD_REQUEST_TYPE = "ForwardRequest({})".format(
+    ",".join(f"{f['type']} {f['name']}" for f in FORWARD_REQUEST_TYPES["ForwardRequest"])
+)
+FORWARD_REQUEST_STRUCT_TYPES = [
+    "bytes32" if f["type"] == "bytes" else f["type"]
+    for f in FORWARD_REQUEST_TYPES["ForwardRequest"]
+]
 
 
 @dataclass(frozen=True)

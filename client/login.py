@@ -8,8 +8,6 @@ The session (access and refresh token) is a secret: it lives in one file, mode 0
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -20,6 +18,7 @@ import httpx
 from eccoo.client.errors import LoginDenied, LoginExpired, NotSignedIn, ProviderUnavailable
 
 from eccoo.errors import AlreadyExists
+from eccoo.secret_files import write_secret
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 # RFC 8628 §3.5: on `slow_down` the polling interval grows by 5 seconds, for good.
@@ -201,16 +200,7 @@ class SessionFile:
         """Write the session; an existing one is replaced only with `force` (a refresh
         passes it)."""
         self.refuse_overwrite(force)
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(self.path.parent, 0o700)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".session-")
-        try:
-            with os.fdopen(fd, "w") as out:  # mkstemp creates it 0600
-                json.dump(asdict(session), out)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_secret(self.path, json.dumps(asdict(session)), replace=force, private_folder=True)
 
     def delete(self) -> bool:
         try:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from eccoo.client.abi import abi_type, signature
 from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 
@@ -36,13 +37,6 @@ def _show(value: Any) -> str:
     return "0x" + value.hex() if isinstance(value, bytes) else str(value)
 
 
-def _type_of(param: dict[str, Any]) -> str:
-    if param["type"].startswith("tuple"):
-        inner = ",".join(_type_of(c) for c in param["components"])
-        return f"({inner}){param['type'][5:]}"
-    return str(param["type"])
-
-
 def error_table(abis: Iterable[list[dict[str, Any]]]) -> dict[bytes, tuple[str, list[str]]]:
     """Selector -> (error name, argument types) for every `error` in the given ABIs."""
     table = dict(_BUILTIN)
@@ -50,8 +44,8 @@ def error_table(abis: Iterable[list[dict[str, Any]]]) -> dict[bytes, tuple[str, 
         for item in abi:
             if item.get("type") != "error":
                 continue
-            types = [_type_of(p) for p in item.get("inputs", [])]
-            selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
+            types = [abi_type(p) for p in item.get("inputs", [])]
+            selector = keccak(text=signature(item))[:4]
             table[selector] = (item["name"], types)
     return table
 

@@ -40,12 +40,7 @@ _GROUPS = [
 
 def _mount() -> None:
     for module_name, attr, group in _GROUPS:
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # that component has not been written yet
-            raise
+        module = import_module(module_name)
         if group is None:
             getattr(module, attr)(app)
         else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +34,6 @@ class StackSettings(BaseSettings):
     keycloak_port: int = 8080
     keycloak_management_port: int = 9000
     gateway_port: int = 8700
-
-
-def has_component(module: str) -> bool:
-    """True once a component's package has been written (the stack grows issue by issue)."""
-    try:
-        return find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 @dataclass
@@ -81,13 +72,10 @@ class Stack:
             ("network", self._start_network),
             ("neo4j", lambda: self.neo4j.start().to_dict()),
             ("keycloak", self._start_keycloak),
+            ("contracts", self._deploy_contracts),
+            ("indexer", self._start_indexer),
+            ("gateway", self._start_gateway),
         ]
-        if has_component("eccoo.client.deploy"):
-            steps.append(("contracts", self._deploy_contracts))
-        if has_component("eccoo.graph_sync.cli"):
-            steps.append(("indexer", self._start_indexer))
-        if has_component("eccoo.gateway.cli"):
-            steps.append(("gateway", self._start_gateway))
         return steps
 
     def _start_network(self) -> dict[str, Any]:
@@ -111,10 +99,9 @@ class Stack:
     def _start_keycloak(self) -> dict[str, Any]:
         endpoint = self.keycloak.start()
         info: dict[str, Any] = {"issuer": endpoint.issuer()}
-        if has_component("eccoo.gateway.realm"):
-            from eccoo.gateway.realm import ensure_realm
+        from eccoo.gateway.realm import ensure_realm
 
-            ensure_realm(endpoint, self.data_dir / "keycloak")
+        ensure_realm(endpoint, self.data_dir / "keycloak")
         return info
 
     def _deploy_contracts(self) -> dict[str, Any]:
@@ -207,10 +194,8 @@ class Stack:
             report["network"] = {"healthy": False, "detail": "not initialised"}
         report["neo4j"] = self.neo4j.status()
         report["keycloak"] = self.keycloak.status()
-        if has_component("eccoo.graph_sync.cli"):
-            report["indexer"] = self._indexer_status()
-        if has_component("eccoo.gateway.cli"):
-            report["gateway"] = self._gateway_status()
+        report["indexer"] = self._indexer_status()
+        report["gateway"] = self._gateway_status()
         return report
 
     def _indexer_status(self) -> dict[str, Any]:

@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from eccoo.client.forwarder import DOMAIN_NAME, DOMAIN_VERSION, ForwardRequest
+from eccoo.client.forwarder import (
+    DOMAIN_NAME,
+    DOMAIN_VERSION,
+    FORWARD_REQUEST_STRUCT_TYPES,
+    FORWARD_REQUEST_TYPE,
+    ForwardRequest,
+)
 from eccoo.gateway.signing import sign_digest
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
@@ -19,10 +25,6 @@ from eth_utils import keccak
 from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 from web3.contract import Contract
 
-_FORWARD_REQUEST_TYPE = (
-    "ForwardRequest(address from,address to,uint256 value,uint256 gas,uint256 nonce,"
-    "uint48 deadline,bytes data)"
-)
 _DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 
 
@@ -61,13 +63,13 @@ class ForwardRequestSigner:
                 ],
             )
         )
-        self._typehash = keccak(text=_FORWARD_REQUEST_TYPE)
+        self._typehash = keccak(text=FORWARD_REQUEST_TYPE)
 
     def digest(self, request: ForwardRequest) -> bytes:
         struct = keccak(
             self._typehash
             + encode(
-                ["address", "address", "uint256", "uint256", "uint256", "uint48", "bytes32"],
+                FORWARD_REQUEST_STRUCT_TYPES,
                 [
                     request.from_,
                     request.to,

@@ -10,11 +10,11 @@ import time
 from typing import Any
 
 import neo4j
-from eccoo.graph_sync.deployment import Deployment
+from eccoo.client.deployment import Deployment
 from eccoo.graph_sync.errors import (
     GraphAuthFailed,
-    GraphUnreachable,
-    NodeUnreachable,
+    GraphNotReached,
+    NodeNotReached,
     RpcFailed,
     RpcUnavailable,
     WrongChain,
@@ -35,7 +35,7 @@ def _password(settings: GraphSettings) -> str:
 
 
 def open_graph(settings: GraphSettings) -> Any:
-    """A verified neo4j driver, or GraphUnreachable / GraphAuthFailed."""
+    """A verified neo4j driver, or GraphNotReached / GraphAuthFailed."""
     driver = neo4j.GraphDatabase.driver(
         settings.bolt_url,
         auth=(settings.neo4j_user, _password(settings)),
@@ -60,7 +60,7 @@ def open_graph(settings: GraphSettings) -> Any:
         except (DriverError, Neo4jError, OSError) as exc:
             if time.monotonic() >= deadline:
                 driver.close()
-                raise GraphUnreachable(
+                raise GraphNotReached(
                     f"Neo4j at {settings.bolt_url} did not answer "
                     f"({type(exc).__name__}); is it running?",
                     field="bolt_url",
@@ -80,7 +80,7 @@ def open_rpc(settings: GraphSettings, deployment: Deployment | None = None) -> J
         except (RpcUnavailable, RpcFailed) as exc:
             if time.monotonic() >= deadline:
                 rpc.close()
-                raise NodeUnreachable(
+                raise NodeNotReached(
                     f"the node at {url} did not answer: {exc}", field="rpc_url"
                 ) from exc
             time.sleep(0.5)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from eccoo.client.abi import abi_type
+from eccoo.client.abi import signature as abi_signature
 from eccoo.graph_sync.fetch import BlockHeader
 from eth_abi import decode as abi_decode
 from eth_utils import keccak
@@ -29,14 +31,6 @@ class LedgerEvent:
     @property
     def key(self) -> tuple[str, int]:
         return (self.block_hash, self.log_index)
-
-
-def _type_string(param: dict[str, Any]) -> str:
-    kind = str(param["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(_type_string(c) for c in param.get("components", []))
-        return f"({inner}){kind[len('tuple') :]}"
-    return kind
 
 
 _STATIC_WORD = frozenset({"address", "bool", "bytes32", *(f"uint{n}" for n in range(8, 257, 8))})
@@ -89,13 +83,13 @@ class EventDecoder:
                 if item.get("type") != "event" or item.get("anonymous"):
                     continue
                 inputs = item.get("inputs", [])
-                signature = f"{item['name']}({','.join(_type_string(p) for p in inputs)})"
+                signature = abi_signature(item)
                 topic = "0x" + keccak(text=signature).hex()
                 spec = _EventSpec(
                     contract,
                     item["name"],
-                    [(p["name"], _type_string(p)) for p in inputs if p.get("indexed")],
-                    [(p["name"], _type_string(p)) for p in inputs if not p.get("indexed")],
+                    [(p["name"], abi_type(p)) for p in inputs if p.get("indexed")],
+                    [(p["name"], abi_type(p)) for p in inputs if not p.get("indexed")],
                     [p["name"] for p in inputs],
                 )
                 self._specs[(address.lower(), topic)] = spec

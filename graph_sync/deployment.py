@@ -1,72 +1,39 @@
-"""What the indexer follows: the deployed contracts, read from `deployment.json`.
-
-The format is the contracts package's: {"chain_id", "contracts": {name: {"address",
-"abi", "block", "tx"}}}. A missing or malformed file is a clear error naming the file
-and the field; nothing is indexed from a guess.
+"""What the indexer follows: the contracts of one `deployment.json`, read by the ledger
+client's reader (any subset of the contracts may be followed), and the key that ties the
+graph's cursor to that deployment. Nothing is indexed from a guess: a missing or malformed
+file is a clear error naming the file and the field.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eccoo.client.deployment import Deployment, read_deployment
+from eccoo.client.errors import DeploymentError
 from eccoo.graph_sync.errors import DeploymentMissing, InvalidDeployment
 
-
-@dataclass(frozen=True)
-class Deployment:
-    chain_id: int
-    contracts: dict[str, tuple[str, list[dict[str, Any]]]]  # name -> (address, abi)
-    start_block: int
-
-    @property
-    def addresses(self) -> list[str]:
-        return [address for address, _ in self.contracts.values()]
-
-    @property
-    def key(self) -> str:
-        """Identifies this deployment in the graph's cursor."""
-        return f"{self.chain_id}:" + ",".join(sorted(a.lower() for a in self.addresses))
+from eccoo.errors import NotFound
 
 
 def load_deployment(path: Path) -> Deployment:
-    if not path.is_file():
+    try:
+        return read_deployment(path, required=())
+    except NotFound:
         raise DeploymentMissing(
             f"no deployment file at {path}; deploy the contracts first (`eccoo contracts deploy`)",
             field="deployment_file",
-        )
-    try:
-        raw = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise InvalidDeployment(
-            f"{path} is not valid JSON: {exc}", field="deployment_file"
-        ) from exc
-    if not isinstance(raw, dict) or not isinstance(raw.get("chain_id"), int):
-        raise InvalidDeployment(f"{path}: `chain_id` must be an integer", field="chain_id")
-    entries = raw.get("contracts")
-    if not isinstance(entries, dict) or not entries:
-        raise InvalidDeployment(
-            f"{path}: `contracts` must name the deployed contracts", field="contracts"
-        )
-    contracts: dict[str, tuple[str, list[dict[str, Any]]]] = {}
-    blocks = []
-    for name, entry in entries.items():
-        where = f"contracts.{name}"
-        if not isinstance(entry, dict):
-            raise InvalidDeployment(f"{path}: `{where}` must be an object", field=where)
-        address, abi, block = entry.get("address"), entry.get("abi"), entry.get("block")
-        if not (isinstance(address, str) and address.startswith("0x") and len(address) == 42):
-            raise InvalidDeployment(
-                f"{path}: `{where}.address` is not an address", field=f"{where}.address"
-            )
-        if not isinstance(abi, list):
-            raise InvalidDeployment(f"{path}: `{where}.abi` must be a list", field=f"{where}.abi")
-        if not isinstance(block, int) or block < 0:
-            raise InvalidDeployment(
-                f"{path}: `{where}.block` must be a block number", field=f"{where}.block"
-            )
-        contracts[name] = (address.lower(), abi)
-        blocks.append(block)
-    return Deployment(raw["chain_id"], contracts, min(blocks))
+        ) from None
+    except DeploymentError as exc:
+        raise InvalidDeployment(str(exc), field=exc.field) from None
+
+
+def cursor_key(deployment: Deployment) -> str:
+    """Identifies the deployment in the graph's cursor: its chain and contract addresses."""
+    addresses = sorted(a.lower() for a in deployment.addresses)
+    return f"{deployment.chain_id}:" + ",".join(addresses)
+
+
+def followed_contracts(deployment: Deployment) -> dict[str, tuple[str, list[dict[str, Any]]]]:
+    """name -> (lower-case address, ABI), as the decoder matches logs."""
+    return {name: (c.address.lower(), c.abi) for name, c in deployment.contracts.items()}

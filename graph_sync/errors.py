@@ -45,11 +45,12 @@ class GraphAuthFailed(GraphSyncError, PermanentError, PermissionError):
     """Neo4j refused the user or password."""
 
 
-class NodeUnreachable(GraphSyncError, PermanentError, ConnectionError):
-    """At start, the node never answered: a wrong URL or a stopped network."""
+class NodeNotReached(GraphSyncError, PermanentError, ConnectionError):
+    """At start, the node never answered within the startup timeout: a wrong URL or a
+    stopped network. (`eccoo.node.NodeUnreachable` is the retryable fault of one call.)"""
 
 
-class GraphUnreachable(GraphSyncError, PermanentError, ConnectionError):
+class GraphNotReached(GraphSyncError, PermanentError, ConnectionError):
     """At start, Neo4j never answered: a wrong URL or a stopped server."""
 
 

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from eccoo.client.deployment import Deployment
 from eccoo.graph_sync.connect import open_graph, open_rpc
 from eccoo.graph_sync.decode import EventDecoder, LedgerEvent
-from eccoo.graph_sync.deployment import Deployment, load_deployment
+from eccoo.graph_sync.deployment import cursor_key, followed_contracts, load_deployment
 from eccoo.graph_sync.errors import ChainMoved, GraphAuthFailed, InvalidDeployment
 from eccoo.graph_sync.fetch import BlockHeader, FetchedRange, LogFetcher
 from eccoo.graph_sync.mappers import Rules, all_rules
@@ -89,9 +90,10 @@ class Indexer:
             max_range=s.max_range,
             target_logs=s.target_logs,
         )
-        self.decoder = EventDecoder(self.deployment.contracts)
+        self.decoder = EventDecoder(followed_contracts(self.deployment))
+        self.deployment_key = cursor_key(self.deployment)
         self._cursor = self.writer.cursor()
-        if self._cursor is not None and self._cursor.deployment != self.deployment.key:
+        if self._cursor is not None and self._cursor.deployment != self.deployment_key:
             raise InvalidDeployment(
                 "the graph mirrors another deployment (another chain or contracts); run "
                 "`eccoo index rebuild` to re-index this one",
@@ -186,9 +188,9 @@ class Indexer:
 
     def _undo_reorg(self, cursor: Cursor, head: int) -> None:
         ancestor = common_ancestor(self.fetcher, cursor, self.writer.window(), head)
-        self.writer.rollback(ancestor, self.deployment.key)
+        self.writer.rollback(ancestor, self.deployment_key)
         self._cursor = Cursor(
-            ancestor.number, ancestor.hash, ancestor.timestamp, self.deployment.key
+            ancestor.number, ancestor.hash, ancestor.timestamp, self.deployment_key
         )
         self.status.state["reorgs"] += 1
         self.status.set(
@@ -219,7 +221,7 @@ class Indexer:
                 for n, h in fetched.headers.items()
                 if n >= window_start and first_block <= n <= last_block
             ]
-            cursor = Cursor(tip.number, tip.hash, tip.timestamp, self.deployment.key)
+            cursor = Cursor(tip.number, tip.hash, tip.timestamp, self.deployment_key)
             self.writer.write_batch(batch, cursor, window, finalized_below=window_start)
             self._cursor = cursor
             self._report(head, len(batch))

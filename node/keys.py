@@ -1,13 +1,12 @@
 """Keys of the network: encrypted signer/account keystores, their password files, node keys.
 
-Secrets are generated here at run time, written 0600 with O_EXCL (never overwritten) and
-never printed or logged. Decrypted accounts are cached per process.
+Secrets are generated here at run time, written 0600 through `eccoo.secret_files` (never
+overwritten) and never printed or logged. Decrypted accounts are cached per process.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import threading
 from pathlib import Path
@@ -18,6 +17,9 @@ from eccoo.node.errors import KeystoreError
 from eccoo.node.manifest import AccountRef
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+
+from eccoo import secret_files
+from eccoo.secret_files import SecretExists
 
 # Light scrypt (n = 2**12 instead of geth's 2**18): the keystore and its password file sit
 # side by side on the operator's own disk, so a strong KDF buys little against someone who
@@ -31,14 +33,10 @@ _cache_lock = threading.Lock()
 
 def write_secret(path: Path, data: str | bytes) -> None:
     """Create `path` with mode 0600; refuses to overwrite an existing file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode() if isinstance(data, str) else data
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise KeystoreError(f"{path}: already exists, not overwriting", field=str(path)) from None
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(payload)
+        secret_files.write_secret(path, data)
+    except SecretExists as exc:
+        raise KeystoreError(exc.message, field=str(path)) from None
 
 
 def create_account(keystore: Path, password_file: Path, name: str = "") -> AccountRef:

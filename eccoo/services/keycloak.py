@@ -17,8 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eccoo.engines import KEYCLOAK_VERSION, engine_paths, java_binary
 from eccoo.errors import ToolchainError
+from eccoo.secret_files import ensure_secret, read_secret
 from eccoo.services.process import ManagedProcess, require_free_ports
-from eccoo.services.secrets_file import ensure_secret, read_secret
 from eccoo.settings import EccooSettings
 
 

@@ -16,8 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eccoo.engines import NEO4J_VERSION, engine_paths, java_binary
 from eccoo.errors import ServiceFailed, ToolchainError
+from eccoo.secret_files import ensure_secret, read_secret
 from eccoo.services.process import ManagedProcess, port_answers, require_free_ports
-from eccoo.services.secrets_file import ensure_secret, read_secret
 from eccoo.settings import EccooSettings
 
 _JVM_FLAGS = [

@@ -10,8 +10,8 @@ import pytest
 from eccoo.graph_sync.errors import (
     DeploymentMissing,
     GraphAuthFailed,
-    GraphUnreachable,
-    NodeUnreachable,
+    GraphNotReached,
+    NodeNotReached,
     WrongChain,
 )
 from eccoo.graph_sync.indexer import Indexer
@@ -29,7 +29,7 @@ def _fails(settings, error):
 
 def test_unreachable_node(make_settings, chain_ledger):
     url = f"http://127.0.0.1:{free_port()}"
-    err = _fails(make_settings(rpc_url=url, startup_timeout=1), NodeUnreachable)
+    err = _fails(make_settings(rpc_url=url, startup_timeout=1), NodeNotReached)
     assert url in err.message and err.field == "rpc_url"
 
 
@@ -50,7 +50,7 @@ def test_no_deployment_file(make_settings, tmp_path):
 def test_neo4j_down(make_settings, chain_ledger):
     _fails(
         make_settings(bolt_url=f"bolt://127.0.0.1:{free_port()}", startup_timeout=1),
-        GraphUnreachable,
+        GraphNotReached,
     )
 
 
