@@ -17,8 +17,8 @@ from typing import Protocol
 
 from eccoo.gateway import members
 from eccoo.gateway.chain import HAT_IDS, Ledger
-from eccoo.gateway.security import HATS
 from eccoo.gateway.idempotency import gateway_request_key
+from eccoo.gateway.security import HATS
 from eccoo.gateway.store import hot
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import Member
