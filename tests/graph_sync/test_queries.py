@@ -190,10 +190,19 @@ def test_a_payment_trail_leaves_out_other_calls_of_its_transaction(
     two unrelated transfers: each trail holds its own draw and payouts, nothing else."""
     receiver, giver, admin = actors.receivers[2], actors.givers[2], actors.admin
     pot, ledger = actors.pots[receiver.address], chain_ledger.c["CareLedger"]
+    coordinator, start = actors.coordinator, chain_ledger.recent_start()
     booked = chain_ledger.settle(
         [
             chain_ledger.send(
-                admin, "CareLedger", "book", receiver.address, giver.address, 1, 60, m, pot
+                coordinator,
+                "CareLedger",
+                "book",
+                receiver.address,
+                giver.address,
+                start,
+                60,
+                m,
+                pot,
             )
             for m in (1500, 2400)
         ]
@@ -254,7 +263,7 @@ def test_a_care_network_holds_only_the_members_own_relations(
     booked = chain_ledger.settle(
         [
             chain_ledger.send(
-                admin,
+                actors.coordinator,
                 "CareLedger",
                 "book",
                 receiver.address,
@@ -267,7 +276,9 @@ def test_a_care_network_holds_only_the_members_own_relations(
         ]
     )
     cancelled = _booked_id(chain_ledger, booked[0])
-    done = chain_ledger.settle([chain_ledger.send(admin, "CareLedger", "cancel", cancelled)])
+    done = chain_ledger.settle(
+        [chain_ledger.send(actors.coordinator, "CareLedger", "cancel", cancelled)]
+    )
     with Indexer(make_settings()) as indexer:
         indexer.run(until_block=done[0]["blockNumber"])
     q = GraphQueries(empty_graph)
