@@ -140,8 +140,11 @@ def test_no_server_errors(case: Any, hostile_token: str, api_schema: Any) -> Non
         with default_recursion_limit():  # the gateway's own, for the nested tokens
             response = case.call(headers={**(case.headers or {}), **headers}, timeout=60)
         case.validate_response(response, checks=(not_a_server_error,))
-    # A body that is not JSON at all is refused while it is read, before anyone is identified.
-    unreadable = response.status_code == 422 and response.json().get("field") == "body"
+    # A body that is not JSON at all, or over the size limit, is refused while it is read,
+    # before anyone is identified.
+    unreadable = response.status_code == 413 or (
+        response.status_code == 422 and response.json().get("field") == "body"
+    )
     assert response.status_code == 401 or unreadable, (hostile_token[:200], response.text[:300])
 
 
