@@ -91,17 +91,35 @@ def live_gateway(
     neo4j_endpoint: Any,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveGateway]:
-    # The last relayers of the manifest: other test modules may send with the first ones.
-    settings = gateway_settings(
-        eccoo_realm,
-        tmp_path_factory.mktemp("gateway-live"),
-        network_dir=deployed_network.dir,
-        relayer_offset=4,
-        confirmations=1,
-        tx_poll_seconds=0.2,
-        neo4j_url=neo4j_endpoint.bolt_url,
-        neo4j_user=neo4j_endpoint.user,
-        neo4j_password_file=neo4j_endpoint.password_file,
-        web_client_secret_file=eccoo_realm.clients["eccoo-web"],
+    yield from serve(
+        live_settings(
+            eccoo_realm,
+            deployed_network,
+            neo4j_endpoint,
+            tmp_path_factory,
+            "gateway-live",
+            web_client_secret_file=eccoo_realm.clients["eccoo-web"],
+        )
     )
-    yield from serve(settings)
+
+
+def live_settings(
+    realm: RealmInfo,
+    network: Any,
+    neo4j: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    folder: str,
+    **extra: object,
+) -> GatewaySettings:
+    """A live gateway's settings on the shared network and Neo4j; `extra` overrides."""
+    # The last relayers of the manifest: other test modules may send with the first ones.
+    base: dict[str, object] = {
+        "network_dir": network.dir,
+        "relayer_offset": 4,
+        "confirmations": 1,
+        "tx_poll_seconds": 0.2,
+        "neo4j_url": neo4j.bolt_url,
+        "neo4j_user": neo4j.user,
+        "neo4j_password_file": neo4j.password_file,
+    }
+    return gateway_settings(realm, tmp_path_factory.mktemp(folder), **{**base, **extra})

@@ -20,7 +20,7 @@ from fixtures.cast import Cast
 from fixtures.identity import UserFactory, client_credentials
 from web3.middleware import Web3Middleware
 
-from .conftest import LiveGateway, gateway_settings, serve
+from .conftest import LiveGateway, live_settings, serve
 
 pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
 LISTINGS_PER_MINUTE = 10
@@ -33,16 +33,12 @@ def live_gateway(
     neo4j_endpoint: Any,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveGateway]:
-    settings = gateway_settings(
+    settings = live_settings(
         eccoo_realm,
-        tmp_path_factory.mktemp("gateway-parties"),
-        network_dir=deployed_network.dir,
-        relayer_offset=4,
-        confirmations=1,
-        tx_poll_seconds=0.2,
-        neo4j_url=neo4j_endpoint.bolt_url,
-        neo4j_user=neo4j_endpoint.user,
-        neo4j_password_file=neo4j_endpoint.password_file,
+        deployed_network,
+        neo4j_endpoint,
+        tmp_path_factory,
+        "gateway-parties",
         directory_client_secret_file=eccoo_realm.clients.get("eccoo-gateway-directory"),
         hat_sync_seconds=2,
         listings_per_minute=LISTINGS_PER_MINUTE,

@@ -19,7 +19,7 @@ from fixtures.api import submit_ok, wait_tx
 from fixtures.cast import Cast
 from fixtures.identity import UserFactory
 
-from .conftest import LiveGateway, gateway_settings, serve
+from .conftest import LiveGateway, live_settings, serve
 
 pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
 
@@ -34,19 +34,16 @@ def live_gateway(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveGateway]:
     # One relayer: every request queued in one commit goes out in one executeBatch.
-    settings = gateway_settings(
-        eccoo_realm,
-        tmp_path_factory.mktemp("gateway-graph"),
-        network_dir=deployed_network.dir,
-        relayer_offset=4,
-        relayer_count=1,
-        confirmations=1,
-        tx_poll_seconds=0.2,
-        neo4j_url=neo4j_endpoint.bolt_url,
-        neo4j_user=neo4j_endpoint.user,
-        neo4j_password_file=neo4j_endpoint.password_file,
+    yield from serve(
+        live_settings(
+            eccoo_realm,
+            deployed_network,
+            neo4j_endpoint,
+            tmp_path_factory,
+            "gateway-graph",
+            relayer_count=1,
+        )
     )
-    yield from serve(settings)
 
 
 @pytest.fixture(scope="module")
