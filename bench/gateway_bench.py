@@ -42,9 +42,9 @@ import httpx
 import uvicorn
 from eccoo.client.deploy import deploy, poa_web3
 from eccoo.client.deployment import load_deployment
-from eccoo.gateway.app import create_app
-from eccoo.gateway.realm import KeycloakAdmin, ensure_realm
-from eccoo.gateway.security import TokenValidator
+from eccoo.gateway.api.app import create_app
+from eccoo.gateway.identity.realm import KeycloakAdmin, ensure_realm
+from eccoo.gateway.identity.tokens import TokenValidator
 from eccoo.gateway.settings import GatewaySettings
 from eccoo.node import api
 from eccoo.node.create import PORT_STRIDE

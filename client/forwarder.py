@@ -36,7 +36,7 @@ FORWARD_REQUEST_TYPES = {
     ]
 }
 # The same type as EIP-712 hashes it, for code that builds digests by hand
-# (`gateway/calldata.py`): the type string, and each field's type in the encoded struct
+# (`gateway/tx/calldata.py`): the type string, and each field's type in the encoded struct
 # (dynamic `bytes` enter it as their keccak).
 FORWARD_REQUEST_TYPE = "ForwardRequest({})".format(
     ",".join(f"{f['type']} {f['name']}" for f in FORWARD_REQUEST_TYPES["ForwardRequest"])

@@ -99,7 +99,7 @@ class Stack:
     def _start_keycloak(self) -> dict[str, Any]:
         endpoint = self.keycloak.start()
         info: dict[str, Any] = {"issuer": endpoint.issuer()}
-        from eccoo.gateway.realm import ensure_realm
+        from eccoo.gateway.identity.realm import ensure_realm
 
         ensure_realm(endpoint, self.data_dir / "keycloak")
         return info

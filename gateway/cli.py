@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import typer
-from eccoo.gateway.realm import ensure_realm, load_realm_info
+from eccoo.gateway.identity.realm import ensure_realm, load_realm_info
 from eccoo.gateway.settings import GatewaySettings
 
 from eccoo.errors import ConfigError, EccooError
@@ -36,7 +36,7 @@ def run(
 ) -> None:
     """Serve the gateway (foreground; `eccoo up` runs it as a background process)."""
     import uvicorn
-    from eccoo.gateway.app import create_app
+    from eccoo.gateway.api.app import create_app
 
     overrides: dict[str, Any] = {}
     if keycloak_data_dir is not None and issuer is None:
@@ -144,7 +144,7 @@ def login(
     force: bool = typer.Option(False, "--force", help="replace the session you have"),
 ) -> None:
     """Sign in with the device authorization grant: approve a code in any browser."""
-    from eccoo.client.login import Provider, SessionFile
+    from eccoo.gateway.identity.device_login import Provider, SessionFile
     from rich.console import Console
 
     settings = _login_settings(issuer, None)
@@ -171,7 +171,7 @@ def whoami(
     gateway_url: str = typer.Option(None, "--gateway-url", help="default: the local stack's"),
 ) -> None:
     """Who the gateway sees: your member record and hats (never your tokens)."""
-    from eccoo.client.login import Provider, SessionFile, current, member_record
+    from eccoo.gateway.identity.device_login import Provider, SessionFile, current, member_record
 
     settings = _login_settings(None, gateway_url)
     session = current(SessionFile(settings.session_file), lambda s: Provider(s.issuer, s.client_id))
@@ -182,7 +182,7 @@ def whoami(
 def logout() -> None:
     """End the session at the provider and delete it here."""
     from eccoo.client.errors import LoginError
-    from eccoo.client.login import Provider, SessionFile
+    from eccoo.gateway.identity.device_login import Provider, SessionFile
 
     settings = _login_settings(None, None)
     store = SessionFile(settings.session_file)

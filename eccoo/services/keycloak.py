@@ -2,7 +2,7 @@
 
 It listens on loopback only, keeps its H2 database in its own data folder and has a
 bootstrap admin whose password is generated at first start and kept 0600. Realms are
-provisioned by the gateway package (`eccoo.gateway.realm`), not here.
+provisioned by the gateway package (`eccoo.gateway.identity.realm`), not here.
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ import httpx
 import pytest
 import uvicorn
 from eccoo.client.deploy import deploy
-from eccoo.gateway.app import create_app
-from eccoo.gateway.realm import RealmInfo
-from eccoo.gateway.services import Services
+from eccoo.gateway.api.app import create_app
+from eccoo.gateway.identity.realm import RealmInfo
+from eccoo.gateway.parts import Services
 from eccoo.gateway.settings import GatewaySettings
 from fastapi.testclient import TestClient
 
