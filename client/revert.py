@@ -57,6 +57,12 @@ def revert_data(exc: BaseException) -> bytes | None:
         return bytes.fromhex(data[2:])
     if isinstance(data, bytes):
         return data
+    for arg in exc.args:
+        # geth's JSON-RPC error through web3: the data as a lone argument or under "data".
+        if isinstance(arg, str) and arg.startswith("0x"):
+            return _hex_bytes(arg)
+        if isinstance(arg, dict) and isinstance(arg.get("data"), str):
+            return _hex_bytes(str(arg["data"]))
     message = str(exc.args[0]) if exc.args else ""
     marker = "execution reverted: "
     if marker in message:
@@ -67,6 +73,13 @@ def revert_data(exc: BaseException) -> bytes | None:
         if tail.startswith("0x"):
             return bytes.fromhex(tail[2:])
     return None
+
+
+def _hex_bytes(text: str) -> bytes | None:
+    try:
+        return bytes.fromhex(text[2:])
+    except ValueError:
+        return None
 
 
 def decode_revert(

@@ -11,38 +11,16 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_utils import function_signature_to_4byte_selector
+from eccoo.client.revert import decode_revert, error_table, revert_data
 from web3 import Web3
-
-STANDARD = {
-    "08c379a0": ("Error", ["string"]),
-    "4e487b71": ("Panic", ["uint256"]),
-}
-
-
-def _type_of(item: dict[str, Any]) -> str:
-    kind = item["type"]
-    if kind.startswith("tuple"):
-        inner = ",".join(_type_of(c) for c in item["components"])
-        return f"({inner}){kind[5:]}"
-    return str(kind)
 
 
 class RevertDecoder:
-    """Maps 4-byte selectors to `(name, argument types)` from the given ABIs."""
+    """The ledger client's error table, answering in the shape the transaction store keeps:
+    `(error name, JSON of its arguments)`."""
 
     def __init__(self, abis: Iterable[list[dict[str, Any]]]) -> None:
-        self.errors: dict[str, tuple[str, list[str]]] = dict(STANDARD)
-        for abi in abis:
-            for item in abi:
-                if item.get("type") != "error":
-                    continue
-                types = [_type_of(i) for i in item.get("inputs", [])]
-                selector = function_signature_to_4byte_selector(
-                    f"{item['name']}({','.join(types)})"
-                ).hex()
-                self.errors[selector] = (item["name"], types)
+        self.table = error_table(abis)
 
     def decode(self, data: bytes | str | None) -> tuple[str, str | None]:
         """`(error name, JSON of its arguments)`; unknown data gives `("UnknownRevert", hex)`."""
@@ -53,14 +31,14 @@ class RevertDecoder:
         )
         if len(raw) < 4:
             return "Reverted", None
-        name, types = self.errors.get(raw[:4].hex(), ("UnknownRevert", []))
-        if name == "UnknownRevert":
-            return name, json.dumps(["0x" + raw.hex()])
+        if raw[:4] not in self.table:
+            return "UnknownRevert", json.dumps(["0x" + raw.hex()])
         try:
-            values = abi_decode(types, raw[4:])
-        except Exception:
-            return name, json.dumps(["0x" + raw.hex()])
-        return name, json.dumps([_jsonable(v) for v in values])
+            decoded = decode_revert(raw, self.table)
+        except Exception:  # malformed arguments after a known selector
+            return self.table[raw[:4]][0], json.dumps(["0x" + raw.hex()])
+        assert decoded is not None
+        return decoded.name, json.dumps([_jsonable(v) for v in decoded.args])
 
     def simulate(
         self, w3: Web3, call: dict[str, Any], block: int | str = "latest"
@@ -73,24 +51,13 @@ class RevertDecoder:
         return None
 
 
-def revert_data(exc: Exception) -> str | None:
-    data = getattr(exc, "data", None)
-    if isinstance(data, str) and data.startswith("0x"):
-        return data
-    for arg in getattr(exc, "args", ()):
-        if isinstance(arg, str) and arg.startswith("0x"):
-            return arg
-        if isinstance(arg, dict) and isinstance(arg.get("data"), str):
-            return str(arg["data"])
-    return None
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, int) and not isinstance(value, bool):
+        # JSON readers lose integers past 2**53: larger ones travel as decimal strings.
         return str(value) if abs(value) > 2**53 else value
     if isinstance(value, str) and Web3.is_address(value):
         return Web3.to_checksum_address(value)
