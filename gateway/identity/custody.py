@@ -14,10 +14,11 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eccoo.gateway.errors import KeyCustodyError
-from eccoo.gateway.identity.realm import write_secret
 from eccoo.gateway.settings import GatewaySettings
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+
+from eccoo.secret_files import SecretExists, write_secret
 
 
 def load_master_key(settings: GatewaySettings) -> bytes:
@@ -29,7 +30,10 @@ def load_master_key(settings: GatewaySettings) -> bytes:
         if not path.exists():
             if settings.master_key_file is not None:
                 raise KeyCustodyError(f"master key file {path} does not exist")
-            write_secret(path, secrets.token_hex(32))
+            try:
+                write_secret(path, secrets.token_hex(32) + "\n", private_folder=True)
+            except SecretExists:
+                pass  # the other gateway process made it first: use theirs
         if path.stat().st_mode & 0o077:
             raise KeyCustodyError(f"master key file {path} must not be readable by others")
         text = path.read_text()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import httpx
 from eccoo.gateway.errors import GatewayError
 
 from eccoo.errors import ServiceUnavailable
+from eccoo.secret_files import write_secret
 
 REALM_FILE = Path(__file__).parent / "keycloak" / "realm-eccoo.json"
 REALM = "eccoo"
@@ -51,18 +51,6 @@ class RealmInfo:
 
     def client_secret(self, client_id: str) -> str:
         return self.clients[client_id].read_text().strip()
-
-
-def write_secret(path: Path, value: str) -> None:
-    """Write a secret 0600 (created with that mode, never world-readable for a moment)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.parent.chmod(0o700)
-    tmp = path.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
-    tmp.replace(path)
 
 
 def load_template() -> dict[str, Any]:
@@ -271,7 +259,7 @@ def ensure_realm(endpoint: AdminEndpoint, data_dir: Path, *, local: bool = True)
                 value = admin.client_secret(uuid)
                 path = secrets_dir / "clients" / f"{rep['clientId']}.secret"
                 if not path.exists() or path.read_text().strip() != value:
-                    write_secret(path, value)
+                    write_secret(path, value + "\n", replace=True, private_folder=True)
                 info.clients[rep["clientId"]] = path
             hats = template["serviceAccountRoles"].get(rep["clientId"])
             client_roles = template["serviceAccountClientRoles"].get(rep["clientId"], {})
@@ -294,7 +282,7 @@ def ensure_realm(endpoint: AdminEndpoint, data_dir: Path, *, local: bool = True)
                     hats=user["hats"],
                 )
                 if password is not None:
-                    write_secret(path, password)
+                    write_secret(path, password + "\n", replace=True, private_folder=True)
                 info.demo_users[user["username"]] = path
     save_realm_info(info)
     return info

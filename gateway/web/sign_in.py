@@ -13,7 +13,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eccoo.errors import ConfigError
+from eccoo.secret_files import SecretExists, write_secret
 
 COOKIE = "eccoo_sign_in"
 COOKIE_PATH = "/auth/callback"
@@ -38,16 +38,10 @@ def load_key(data_dir: Path) -> bytes:
     path = data_dir / KEY_FILE
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        draft = data_dir / f".{KEY_FILE}.{secrets.token_hex(8)}"
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(secrets.token_bytes(_KEY_BYTES))
         try:
-            os.link(draft, path)  # atomic: a racing first start keeps the first key
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
+            write_secret(path, secrets.token_bytes(_KEY_BYTES))
+        except SecretExists:
+            pass  # a racing first start keeps the first key
     key = path.read_bytes()
     if len(key) != _KEY_BYTES:
         raise ConfigError(f"{path} is not a sign-in key ({_KEY_BYTES} bytes); remove it")
