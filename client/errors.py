@@ -32,23 +32,3 @@ class ContractReverted(ClientError, PermanentError, RuntimeError):
         super().__init__(message)
         self.error_name = error_name
         self.error_args = args
-
-
-class LoginError(ClientError):
-    """Signing in from the command line (device authorization grant) did not work."""
-
-
-class LoginDenied(LoginError, PermanentError, PermissionError):
-    """The member declined, or the provider refused the client or the grant."""
-
-
-class LoginExpired(LoginError, PermanentError, TimeoutError):
-    """The sign-in code expired before the member approved it."""
-
-
-class NotSignedIn(LoginError, PermanentError, LookupError):
-    """There is no session, or it has ended: sign in again."""
-
-
-class ProviderUnavailable(LoginError, RetryableError, ConnectionError):
-    """The identity provider or the gateway did not answer; try again later."""

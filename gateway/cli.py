@@ -181,7 +181,7 @@ def whoami(
 @app.command()
 def logout() -> None:
     """End the session at the provider and delete it here."""
-    from eccoo.client.errors import LoginError
+    from eccoo.gateway.errors import LoginError
     from eccoo.gateway.identity.device_login import Provider, SessionFile
 
     settings = _login_settings(None, None)

@@ -84,3 +84,30 @@ class KeyCustodyError(GatewayError, PermanentError, RuntimeError):
     """The master key is missing or cannot decrypt a custodial key."""
 
     status_code = 500
+
+
+class StoreOutdated(GatewayError, PermanentError, RuntimeError):
+    """The gateway's database was written with another layout than this gateway's."""
+
+    status_code = 500
+
+
+# The terminal sign-in (`eccoo gateway login`, identity/device_login.py).
+class LoginError(GatewayError):
+    """Signing in from the command line (device authorization grant) did not work."""
+
+
+class LoginDenied(LoginError, PermanentError, PermissionError):
+    """The member declined, or the provider refused the client or the grant."""
+
+
+class LoginExpired(LoginError, PermanentError, TimeoutError):
+    """The sign-in code expired before the member approved it."""
+
+
+class NotSignedIn(LoginError, PermanentError, LookupError):
+    """There is no session, or it has ended: sign in again."""
+
+
+class ProviderUnavailable(LoginError, RetryableError, ConnectionError):
+    """The identity provider or the gateway did not answer; try again later."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from eccoo.client.errors import LoginDenied, LoginExpired, NotSignedIn, ProviderUnavailable
+from eccoo.gateway.errors import LoginDenied, LoginExpired, NotSignedIn, ProviderUnavailable
 
 from eccoo.errors import AlreadyExists
 from eccoo.secret_files import write_secret

@@ -19,9 +19,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from eccoo.gateway.errors import StoreOutdated
 from eccoo.gateway.store.models import Base
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
+
+from eccoo.secret_files import SecretExists, read_secret, write_secret
+
+# The layout of the tables (`PRAGMA user_version`); bumped whenever a table or column
+# changes. A store of another layout is refused at start, never half-used.
+SCHEMA_VERSION = 2
 
 
 def open_engine(path: Path, *, writer: bool = True) -> Engine:
@@ -51,9 +58,23 @@ def open_engine(path: Path, *, writer: bool = True) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     if writer:
+        _check_layout(engine, path)
         Base.metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"PRAGMA user_version={SCHEMA_VERSION}")
         path.chmod(0o600)
     return engine
+
+
+def _check_layout(engine: Engine, path: Path) -> None:
+    with engine.connect() as conn:
+        version = conn.exec_driver_sql("PRAGMA user_version").scalar()
+        tables = inspect(conn).get_table_names()
+    if tables and version != SCHEMA_VERSION:
+        raise StoreOutdated(
+            f"the gateway store {path} has layout {version}, this gateway needs "
+            f"{SCHEMA_VERSION}: move it aside (what it sent is on chain) and start again"
+        )
 
 
 class Store:
@@ -108,17 +129,11 @@ class Store:
 
 
 def _secret_file(path: Path) -> bytes:
-    """32 random bytes kept 0600 in `path`, made at first start (by whichever process of
-    the gateway gets there first: written aside, then linked into place)."""
+    """32 random bytes kept 0600 in `path` (as hex), made at first start by whichever
+    process of the gateway gets there first."""
     if not path.exists():
-        aside = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
         try:
-            os.link(aside, path)
-        except FileExistsError:
+            write_secret(path, secrets.token_hex(32) + "\n")
+        except SecretExists:
             pass  # the other process made it first: use theirs
-        finally:
-            aside.unlink()
-    return bytes.fromhex(path.read_text().strip())
+    return bytes.fromhex(read_secret(path))

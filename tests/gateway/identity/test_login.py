@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eccoo.client.errors import LoginDenied, NotSignedIn
+from eccoo.gateway.errors import LoginDenied, NotSignedIn
 from eccoo.gateway.identity.device_login import Provider, SessionFile, current, member_record
 from eccoo.gateway.identity.realm import RealmInfo
 from fastapi.testclient import TestClient
