@@ -39,6 +39,8 @@ class Hat(IntEnum):
 
 HAT_KEYS: tuple[str, ...] = tuple(h.key for h in Hat)
 CARE_HAT_KEYS: frozenset[str] = frozenset(h.key for h in Hat if h.is_care_hat)
+# Hats only the identity provider grants (coordinator, treasurer, admin): never asked for.
+PRIVILEGED_HAT_KEYS: frozenset[str] = frozenset(h.key for h in Hat if not h.is_care_hat)
 # Hats the identity provider may give that have no place on chain.
 PROVIDER_ONLY_HATS: frozenset[str] = frozenset({"node_operator"})
 

@@ -1,7 +1,7 @@
 """FastAPI dependencies: the gateway's parts, the caller, and authorization as dependencies.
 
 Handlers never check a hat with an `if`: they declare `CurrentMember` or
-`RequireHat("coordinator")`, and object-level checks live in `load_*_for` dependencies.
+`RequireHat(Hat.COORDINATOR)`, and object-level checks live in `load_*_for` dependencies.
 The ones here are `async` and touch only memory and the local database, never the chain,
 so a request does not hop to a worker thread for each of them (a token whose keys must
 first be fetched from the provider is validated in a thread).
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from eccoo.client.vocabulary import Hat
 from eccoo.gateway.errors import Forbidden, StateConflict, Unauthorized, Unavailable
 from eccoo.gateway.identity import members
 from eccoo.gateway.identity.tokens import Principal
@@ -52,8 +53,8 @@ class Caller:
     member: Member
     hats: frozenset[str]
 
-    def has(self, hat: str) -> bool:
-        return hat in self.hats
+    def has(self, hat: Hat) -> bool:
+        return hat.key in self.hats
 
 
 async def current_caller(principal: CurrentPrincipal, services: ServicesDep) -> Caller:
@@ -72,10 +73,10 @@ CurrentMember = Annotated[Member, Depends(current_member)]
 
 
 class RequireHat:
-    """`Depends(RequireHat("treasurer"))`: 403 unless the caller wears one of the hats."""
+    """`Depends(RequireHat(Hat.TREASURER))`: 403 unless the caller wears one of the hats."""
 
-    def __init__(self, *hats: str) -> None:
-        self.hats = frozenset(hats)
+    def __init__(self, *hats: Hat) -> None:
+        self.hats = frozenset(h.key for h in hats)
 
     async def __call__(self, caller: CurrentCaller) -> Caller:
         if not (caller.hats & self.hats):
@@ -83,8 +84,8 @@ class RequireHat:
         return caller
 
 
-Coordinator = Annotated[Caller, Depends(RequireHat("coordinator"))]
-Treasurer = Annotated[Caller, Depends(RequireHat("treasurer"))]
+Coordinator = Annotated[Caller, Depends(RequireHat(Hat.COORDINATOR))]
+Treasurer = Annotated[Caller, Depends(RequireHat(Hat.TREASURER))]
 
 
 async def get_ledger(services: ServicesDep) -> Ledger:

@@ -14,7 +14,6 @@ import json
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from eccoo.gateway.errors import BadRequestField, GatewayError, IdempotencyKeyReused, InFlight
 from eccoo.gateway.store import statements
@@ -51,16 +50,7 @@ async def idempotency_key(
 IdempotencyKey = Annotated[str, Depends(idempotency_key)]
 
 
-def gateway_request_key(*parts: str) -> str:
-    """The `request_hash` of a transaction the gateway queues on its own (registration,
-    hats, note anchors): `gateway/part/part`, never a colon. A member's keyed request
-    queues `subject:key` (and `subject:key:step`), always with one, so no member's
-    key can name the gateway's transaction, nor, being colon-free, another key's step.
-    Parts are percent-encoded, so a part cannot carry a separator either."""
-    return "/".join(("gateway", *(quote(part, safe="") for part in parts)))
-
-
-def request_hash(path: str, body: BaseModel | None) -> str:
+def body_fingerprint(path: str, body: BaseModel | None) -> str:
     """The request's digest, in memory only: records keep the store's keyed fingerprint."""
     canonical = json.dumps(
         {"path": path, "body": body.model_dump(mode="json") if body is not None else None},
@@ -120,7 +110,7 @@ def _save(
         {
             "subject": subject,
             "key": key,
-            "request_hash": fingerprint,
+            "body_fingerprint": fingerprint,
             "state": "done",
             "status_code": status,
             "response_body": json.dumps(body),
@@ -129,7 +119,7 @@ def _save(
 
 
 def _replay(record: Any, fingerprint: str) -> JSONResponse:
-    if record.request_hash != fingerprint:
+    if record.body_fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             "this Idempotency-Key was used with another request", field="Idempotency-Key"
         )

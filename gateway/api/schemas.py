@@ -6,12 +6,26 @@ a field for a private key or a care note's plaintext outside the note routes.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from eccoo.client.vocabulary import CARE_HAT_KEYS, TxState
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from web3 import Web3
 
-RequestableHat = Literal["care_receiver", "care_giver", "arranger", "supporter"]
+
+def _care_hat(value: str) -> str:
+    if value not in CARE_HAT_KEYS:
+        raise ValueError(f"a member may ask for one of {', '.join(sorted(CARE_HAT_KEYS))}")
+    return value
+
+
+# The hats a member may ask for, from the one list (client/vocabulary.py), as an enum in
+# the OpenAPI document.
+RequestableHat = Annotated[
+    str,
+    AfterValidator(_care_hat),
+    WithJsonSchema({"type": "string", "enum": sorted(CARE_HAT_KEYS)}),
+]
 
 
 class Strict(BaseModel):
@@ -80,7 +94,7 @@ class TransferIn(Strict):
 class TransactionPublic(BaseModel):
     id: str
     kind: str
-    state: Literal["queued", "signed", "sent", "mined", "confirmed", "failed", "reverted"]
+    state: TxState
     tx_hash: str | None
     block_number: int | None
     error: str | None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from eccoo.gateway.api.deps import Caller, LedgerDep, ServicesDep, custodial_signer
-from eccoo.gateway.api.idempotency import IdempotencyKey, request_hash, submit_once
+from eccoo.gateway.api.idempotency import IdempotencyKey, body_fingerprint, submit_once
 from eccoo.gateway.api.schemas import SubmissionPublic, TransactionPublic
 from eccoo.gateway.parts import Services
 from eccoo.gateway.store.models import ChainTransaction
@@ -51,7 +51,7 @@ class LedgerSubmission:
         args: tuple[object, ...],
     ) -> object:
         """The common path of every member-signed ledger POST (idempotent, 202)."""
-        fingerprint = request_hash(self.request.url.path, body)  # type: ignore[arg-type]
+        fingerprint = body_fingerprint(self.request.url.path, body)  # type: ignore[arg-type]
         ledger, key = self.ledger, self.key
 
         def enqueue(session: Session) -> tuple[int, dict[str, object]]:
@@ -63,7 +63,7 @@ class LedgerSubmission:
                 target=target,
                 fn=fn,
                 args=args,
-                request_hash=f"{caller.member.subject}:{key}",
+                dedupe_key=f"{caller.member.subject}:{key}",
             )
             return 202, accepted(tx)
 

@@ -11,17 +11,13 @@ import hmac
 import time
 from typing import Any
 
+from eccoo.client.vocabulary import CARE_HAT_KEYS, PRIVILEGED_HAT_KEYS
 from eccoo.gateway.identity.custody import KeyCustody
 from eccoo.gateway.identity.tokens import Principal
 from eccoo.gateway.store import statements
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import HatsNews, Member
 from sqlalchemy.exc import IntegrityError
-
-# Hats a member may ask for; the others (coordinator, treasurer, admin, node_operator)
-# are granted only by the identity provider.
-REQUESTABLE_HATS = frozenset({"care_receiver", "care_giver", "arranger", "supporter"})
-PRIVILEGED = frozenset({"coordinator", "treasurer", "admin"})
 
 
 def pseudonym(subject: str, salt: bytes) -> str:
@@ -43,7 +39,7 @@ def load(
     if member is None:
         member, approved = _create(store, custody, principal, salt), []
     hats, _ = hats_from_token(store, member, principal)
-    return member, hats | (frozenset(approved) & REQUESTABLE_HATS)
+    return member, hats | (frozenset(approved) & CARE_HAT_KEYS)
 
 
 def hats_from_token(
@@ -99,7 +95,7 @@ def onboard(services: Any, member: Member, principal: Principal) -> Member:
     a token older than the last change the gateway learnt of changes nothing."""
     hats, news = hats_from_token(services.store, member, principal)
     mirrored = ",".join(sorted(hats))
-    privileged = hats & PRIVILEGED
+    privileged = hats & PRIVILEGED_HAT_KEYS
     if not news or (
         member.token_hats == mirrored and not (privileged and member.membership == "pending")
     ):

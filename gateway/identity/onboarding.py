@@ -15,41 +15,42 @@ import time
 import uuid
 from typing import Protocol
 
-from eccoo.gateway.api.idempotency import gateway_request_key
+from eccoo.client.vocabulary import HAT_KEYS, Hat
 from eccoo.gateway.identity import members
 from eccoo.gateway.identity.tokens import HATS
 from eccoo.gateway.store import statements
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import Member
-from eccoo.gateway.tx.ledger import HAT_IDS, Ledger
+from eccoo.gateway.tx.ledger import Ledger, gateway_dedupe_key
 from eth_utils import keccak
 from sqlalchemy import select
 
 log = logging.getLogger("eccoo.gateway.identity.onboarding")
 
-PRIVILEGED = frozenset({"coordinator", "treasurer", "admin"})
 TREASURER_ROLE = keccak(text="TREASURER_ROLE")
 
 
 def hats_to_mirror(store: Store, member: Member) -> list[str]:
     with store.read() as session:
         approved = statements.approved_hats(session, member.subject)
-    token = [h for h in member.token_hats.split(",") if h in HAT_IDS]
+    token = [h for h in member.token_hats.split(",") if h in HAT_KEYS]
     return sorted(set(token) | set(approved))
 
 
 def register_on_chain(ledger: Ledger, store: Store, member: Member) -> str:
     """Queue registerMember + one grantHat per hat; returns the registration's tx id."""
-    op = ledger.operator.address
-    first = ledger.forward(
-        op,
-        subject=member.subject,
-        kind="register",
-        target="Membership",
-        fn="registerMember",
-        args=(member.address, bytes.fromhex(member.member_id[2:])),
-        request_hash=gateway_request_key("register", member.member_id),
-    )
+    with ledger.store.unit() as session:
+        first = ledger.queue(
+            session,
+            ledger.operator.address,
+            subject=member.subject,
+            kind="register",
+            target="Membership",
+            fn="registerMember",
+            args=(member.address, bytes.fromhex(member.member_id[2:])),
+            dedupe_key=gateway_dedupe_key("register", member.member_id),
+        )
+    ledger.wake()
     for hat in hats_to_mirror(store, member):
         grant_hat(ledger, member, hat)
     return first.id
@@ -70,33 +71,38 @@ def revoke_hat(ledger: Ledger, member: Member, hat: str, change: str) -> str:
 def _set_hat(ledger: Ledger, member: Member, hat: str, change: str, *, grant: bool) -> str:
     op, verb = ledger.operator.address, "grant" if grant else "revoke"
     suffix = (verb, change) if change else ()
-    submitted = ledger.forward(
-        op,
-        subject=member.subject,
-        kind=f"{verb}_hat",
-        target="Membership",
-        fn=f"{verb}Hat",
-        args=(member.address, HAT_IDS[hat]),
-        request_hash=gateway_request_key("hat", member.member_id, hat, *suffix),
-    )
-    if hat == "treasurer":
-        ledger.forward(
+    # The hat and a treasurer's coin role go in one unit: both queued, or neither.
+    with ledger.store.unit() as session:
+        submitted = ledger.queue(
+            session,
             op,
             subject=member.subject,
-            kind=f"{verb}_coin_role",
-            target="CareCoin",
-            fn=f"{verb}Role",
-            args=(TREASURER_ROLE, member.address),
-            request_hash=gateway_request_key("coinrole", member.member_id, *suffix),
+            kind=f"{verb}_hat",
+            target="Membership",
+            fn=f"{verb}Hat",
+            args=(member.address, int(Hat.from_key(hat))),
+            dedupe_key=gateway_dedupe_key("hat", member.member_id, hat, *suffix),
         )
+        if hat == Hat.TREASURER.key:
+            ledger.queue(
+                session,
+                op,
+                subject=member.subject,
+                kind=f"{verb}_coin_role",
+                target="CareCoin",
+                fn=f"{verb}Role",
+                args=(TREASURER_ROLE, member.address),
+                dedupe_key=gateway_dedupe_key("coinrole", member.member_id, *suffix),
+            )
+    ledger.wake()
     return submitted.id
 
 
 def sync_hats(ledger: Ledger, store: Store, member: Member, before: set[str]) -> None:
     """The identity provider changed the member's hats: grant what it added, revoke what it
     took away, except hats a coordinator approved here (those stay until revoked here)."""
-    after = {h for h in member.token_hats.split(",") if h in HAT_IDS}
-    before = before & HAT_IDS.keys()
+    after = {h for h in member.token_hats.split(",") if h in HAT_KEYS}
+    before = before & set(HAT_KEYS)
     with store.read() as session:
         approved = set(statements.approved_hats(session, member.subject))
     change = uuid.uuid4().hex

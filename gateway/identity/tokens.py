@@ -17,24 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from eccoo.client.vocabulary import HAT_KEYS, PROVIDER_ONLY_HATS
 from eccoo.gateway.errors import Unauthorized, Unavailable
 from eccoo.gateway.settings import GatewaySettings
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-HATS = frozenset(
-    {
-        "care_receiver",
-        "care_giver",
-        "arranger",
-        "supporter",
-        "coordinator",
-        "treasurer",
-        "admin",
-        "node_operator",
-    }
-)
+# Every hat a token may carry: the ledger's hats and the provider's own.
+HATS = frozenset(HAT_KEYS) | PROVIDER_ONLY_HATS
 _KEY_TYPE_FOR_ALG = {"RS256": "RSA", "ES256": "EC"}
 _ACCESS_TOKEN_TYPES = {"jwt", "at+jwt", "application/at+jwt"}
 _MAX_CACHED_TOKENS = 10_000

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from eccoo.client.vocabulary import TxState
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
@@ -91,7 +92,7 @@ class IdempotencyRecord(Base):
 
     subject: Mapped[str] = mapped_column(String(255), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    request_hash: Mapped[str] = mapped_column(String(64))
+    body_fingerprint: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default="in_flight")
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     response_body: Mapped[str | None] = mapped_column(Text, default=None)
@@ -115,7 +116,7 @@ class ChainTransaction(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     subject: Mapped[str] = mapped_column(String(255), index=True)
     kind: Mapped[str] = mapped_column(String(32))
-    request_hash: Mapped[str] = mapped_column(String(66), unique=True)  # never sent twice
+    dedupe_key: Mapped[str] = mapped_column(String(66), unique=True)  # never sent twice
     lane: Mapped[str | None] = mapped_column(String(42), default=None)  # same lane, same relayer
     signer: Mapped[str | None] = mapped_column(String(42), default=None)
     forward_nonce: Mapped[int | None] = mapped_column(BigInteger, default=None)
@@ -126,7 +127,7 @@ class ChainTransaction(Base):
     nonce: Mapped[int | None] = mapped_column(BigInteger, default=None)
     raw: Mapped[str | None] = mapped_column(Text, default=None)
     tx_hash: Mapped[str | None] = mapped_column(String(66), default=None, index=True)
-    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=TxState.QUEUED, index=True)
     block_number: Mapped[int | None] = mapped_column(BigInteger, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     error_args: Mapped[str | None] = mapped_column(Text, default=None)

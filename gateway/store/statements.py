@@ -24,12 +24,10 @@ APPROVED_HATS = select(_hats.c.hat).where(
     _hats.c.subject == bindparam("subject"), _hats.c.status == "approved"
 )
 RECORD = select(
-    _records.c.request_hash, _records.c.state, _records.c.status_code, _records.c.response_body
+    _records.c.body_fingerprint, _records.c.state, _records.c.status_code, _records.c.response_body
 ).where(_records.c.subject == bindparam("subject"), _records.c.key == bindparam("key"))
 INSERT_RECORD = insert(_records)
-QUEUED_BEFORE = select(_transactions.c.id).where(
-    _transactions.c.request_hash == bindparam("request_hash")
-)
+QUEUED_ID = select(_transactions.c.id).where(_transactions.c.dedupe_key == bindparam("dedupe_key"))
 INSERT_TRANSACTION = insert(_transactions)
 _TRANSACTION_COLUMNS = [
     (attr.key, attr.columns[0].name) for attr in inspect(ChainTransaction).column_attrs
@@ -60,8 +58,8 @@ def save_record(session: Session, values: dict[str, Any]) -> None:
     connection(session).execute(INSERT_RECORD, [{**values, "created_at": time.time()}])
 
 
-def queued_before(session: Session, request_hash: str) -> str | None:
-    return connection(session).execute(QUEUED_BEFORE, {"request_hash": request_hash}).scalar()
+def queued_id(session: Session, dedupe_key: str) -> str | None:
+    return connection(session).execute(QUEUED_ID, {"dedupe_key": dedupe_key}).scalar()
 
 
 def insert_transaction(session: Session, tx: ChainTransaction) -> None:

@@ -46,8 +46,9 @@ class Calldata:
         return selector + encode(types, list(args))
 
 
-class ForwardRequestSigner:
-    """EIP-712 signatures of `ForwardRequest`s for one deployed forwarder."""
+class ForwardRequestCodec:
+    """`ForwardRequest`s for one deployed forwarder: their EIP-712 signatures and the
+    `execute` / `executeBatch` calldata that carries them."""
 
     def __init__(self, forwarder: Contract, chain_id: int) -> None:
         self.calls = Calldata(forwarder)

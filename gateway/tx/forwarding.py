@@ -17,7 +17,7 @@ from typing import Any
 from eccoo.client.forwarder import ForwardRequest
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction, ForwarderNonce
-from eccoo.gateway.tx.calldata import ForwardRequestSigner
+from eccoo.gateway.tx.calldata import ForwardRequestCodec
 from eccoo.gateway.tx.revert import RevertDecoder
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
@@ -73,8 +73,9 @@ def needs_forwarding(tx: ChainTransaction) -> bool:
     return tx.signer is not None and tx.forward_nonce is None
 
 
-class ForwardSigner:
-    """Turns queued member actions into relayable `executeBatch` calls (see `relay`)."""
+class ForwardPreparer:
+    """The worker's preparing stage: simulates queued member actions and turns them into
+    relayable `executeBatch` calls (see `relay`)."""
 
     def __init__(
         self,
@@ -91,7 +92,7 @@ class ForwardSigner:
         self.chain_id = chain_id
         self.decoder = decoder
         self.key_for = key_for
-        self.requests = ForwardRequestSigner(forwarder, chain_id)
+        self.requests = ForwardRequestCodec(forwarder, chain_id)
 
     def inner_call(self, tx: ChainTransaction) -> dict[str, Any] | None:
         """The target call inside a relayed request, as the forwarder makes it."""

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+from eccoo.client.abi import named_output
 from eccoo.client.deploy import poa_web3
 from eccoo.client.deployment import load_deployment
 from eccoo.client.forwarder import ForwardRequest
@@ -22,8 +24,8 @@ from eccoo.gateway.store import statements
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction
 from eccoo.gateway.tx.calldata import Calldata
-from eccoo.gateway.tx.forwarding import FORWARDER_OVERHEAD, GAS_LIMITS, ForwardSigner
-from eccoo.gateway.tx.manager import Submitted, TransactionManager
+from eccoo.gateway.tx.forwarding import FORWARDER_OVERHEAD, GAS_LIMITS, ForwardPreparer
+from eccoo.gateway.tx.manager import TransactionManager
 from eccoo.gateway.tx.revert import RevertDecoder
 from eccoo.node.keys import load_account
 from eccoo.node.manifest import load_manifest
@@ -34,16 +36,6 @@ from sqlalchemy.orm import Session
 from web3 import Web3
 from web3.contract import Contract
 from web3.types import EventData
-
-HAT_IDS = {
-    "care_receiver": 0,
-    "care_giver": 1,
-    "arranger": 2,
-    "supporter": 3,
-    "coordinator": 4,
-    "treasurer": 5,
-    "admin": 6,
-}
 
 
 class Ledger:
@@ -76,7 +68,7 @@ class Ledger:
         self._listeners = [on_change] if on_change else []
         # Who signs a signer's requests in the worker; the app adds custodial members.
         self.key_for: Callable[[str], LocalAccount | None] = self._operator_key
-        self.forwarding = ForwardSigner(
+        self.forwarding = ForwardPreparer(
             store, self.w3, self.forwarder, self.chain_id, self.decoder, lambda a: self.key_for(a)
         )
         self._settings, self._wake_event = settings, wake_event
@@ -130,6 +122,14 @@ class Ledger:
                 raise
             raise Unavailable("the chain does not answer") from exc
 
+    def call_named(self, key: str, fn: str, *args: Any) -> dict[str, Any]:
+        """A view call's result by the contract's field names (`a["status"]`, never `a[5]`)."""
+        return self.named(key, fn, self.call(key, fn, *args))
+
+    def named(self, key: str, fn: str, value: Any) -> dict[str, Any]:
+        """`value`, a result of `fn` (from `call` or `batch_call`), by its field names."""
+        return named_output(self.contracts[key].abi, fn, value)
+
     def batch_call(self, calls: Sequence[tuple[str, str, tuple[Any, ...]]]) -> list[Any]:
         """Several view calls `(key, fn, args)` in one JSON-RPC batch; results in order."""
         if not calls:
@@ -167,13 +167,15 @@ class Ledger:
 
     # --- member actions ----------------------------------------------------------------------
     def queue(self, session: Session, signer: str, **action: Any) -> ChainTransaction:
-        """Add `target.fn(*args)` by `signer` to the caller's unit of work (then `wake()`).
+        """Add `target.fn(*args)`, signed here by `signer` (a custodial key or the operator),
+        to the caller's unit of work (then `wake()`). With `queue_signed` (a request the
+        member signed themselves) the only ways a transaction enters the queue.
 
         No chain access: the worker simulates, signs and relays it. Gas is the fixed limit
         for `fn` (or `gas`); a function without one is estimated by the worker. A request
         hash queued before gives back that transaction. `action` is `_queue_new`'s keywords.
         """
-        found = queued_before(session, action["request_hash"])
+        found = _queued_earlier(session, action["dedupe_key"])
         return found if found is not None else self._queue_new(session, signer, **action)
 
     def _queue_new(
@@ -186,7 +188,7 @@ class Ledger:
         target: str,
         fn: str,
         args: tuple[Any, ...],
-        request_hash: str,
+        dedupe_key: str,
         gas: int | None = None,
     ) -> ChainTransaction:
         contract = self.contracts[target]
@@ -196,32 +198,25 @@ class Ledger:
             to=contract.address,
             data="0x" + self.calldata[target].encode(fn, *args).hex(),
             gas=gas or GAS_LIMITS.get(fn, 0),
-            request_hash=request_hash,
+            dedupe_key=dedupe_key,
             lane=signer,
             signer=signer,
         )
         TransactionManager.insert_row(session, tx)
         return tx
 
-    def forward(self, signer: str, **action: Any) -> Submitted:
-        """Queue one action in its own commit (for callers without a unit of their own)."""
-        with self.store.unit() as session:
-            found = statements.queued_before(session, action["request_hash"])
-            tx_id = found if found is not None else self._queue_new(session, signer, **action).id
-        self.wake()
-        return Submitted(tx_id, created=found is None)
-
-    def forward_signed(
+    def queue_signed(
         self,
         session: Session,
         request: ForwardRequest,
         *,
         subject: str,
         kind: str,
-        request_hash: str,
+        dedupe_key: str,
     ) -> ChainTransaction:
-        """Queue a request a member signed with their own linked wallet (worker simulates it)."""
-        found = queued_before(session, request_hash)
+        """Add a forward request the member signed with their own linked wallet to the
+        caller's unit of work (then `wake()`); the worker simulates and relays it."""
+        found = _queued_earlier(session, dedupe_key)
         if found is not None:
             return found
         tx = TransactionManager.queue_row(
@@ -230,7 +225,7 @@ class Ledger:
             to=self.forwarder.address,
             data=self.forwarding.requests.relay([request], request.from_),
             gas=request.gas + request.gas // 32 + FORWARDER_OVERHEAD,
-            request_hash=request_hash,
+            dedupe_key=dedupe_key,
             lane=request.from_,
             signer=request.from_,
             forward_nonce=request.nonce,
@@ -250,9 +245,18 @@ class Ledger:
             )
 
 
-def queued_before(session: Session, request_hash: str) -> ChainTransaction | None:
-    """The transaction queued for this request hash before, if any (one indexed look-up)."""
-    tx_id = statements.queued_before(session, request_hash)
+def gateway_dedupe_key(*parts: str) -> str:
+    """The `dedupe_key` of a transaction the gateway queues on its own (registration,
+    hats, note anchors): `gateway/part/part`, never a colon. A member's keyed request
+    queues `subject:key` (and `subject:key:step`), always with one, so no member's
+    key can name the gateway's transaction, nor, being colon-free, another key's step.
+    Parts are percent-encoded, so a part cannot carry a separator either."""
+    return "/".join(("gateway", *(quote(part, safe="") for part in parts)))
+
+
+def _queued_earlier(session: Session, dedupe_key: str) -> ChainTransaction | None:
+    """The transaction queued under this dedupe key before, if any (one indexed look-up)."""
+    tx_id = statements.queued_id(session, dedupe_key)
     return None if tx_id is None else session.get(ChainTransaction, tx_id)
 
 

@@ -13,33 +13,24 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from eccoo.client.vocabulary import FINAL_TX_STATES, TxState
 from eccoo.gateway.store import statements
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction
-from eccoo.gateway.tx.forwarding import ForwardSigner
+from eccoo.gateway.tx.forwarding import ForwardPreparer
 from eccoo.gateway.tx.receipts import ReceiptFollower
 from eccoo.gateway.tx.relayers import RelayerPool
 from eccoo.gateway.tx.revert import RevertDecoder
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from web3 import Web3
 
 log = logging.getLogger("eccoo.gateway.tx")
 
 # Public life of a transaction. `signed` = nonce taken, raw stored, not yet broadcast.
-STATES = ("queued", "signed", "sent", "mined", "confirmed", "failed", "reverted")
-OPEN_STATES = ("signed", "sent", "mined")
-
-
-@dataclass(frozen=True)
-class Submitted:
-    id: str
-    created: bool  # False when the same request had been submitted before
 
 
 class TransactionManager:
@@ -59,7 +50,7 @@ class TransactionManager:
         tx_fee_cap_wei: int = 10**18,
         decoder: RevertDecoder | None = None,
         on_change: Callable[[list[ChainTransaction]], None] | None = None,
-        forwarding: ForwardSigner | None = None,
+        forwarding: ForwardPreparer | None = None,
         wake_event: Any = None,
     ) -> None:
         self.store = store
@@ -96,7 +87,7 @@ class TransactionManager:
         to: str,
         data: str,
         gas: int,
-        request_hash: str,
+        dedupe_key: str,
         lane: str | None = None,
         signer: str | None = None,
         forward_nonce: int | None = None,
@@ -106,11 +97,11 @@ class TransactionManager:
             id=str(uuid.uuid4()),
             subject=subject,
             kind=kind,
-            request_hash=request_hash,
+            dedupe_key=dedupe_key,
             to=to,
             data=data,
             gas=gas,
-            state="queued",
+            state=TxState.QUEUED,
             lane=lane,
             signer=signer,
             forward_nonce=forward_nonce,
@@ -124,43 +115,6 @@ class TransactionManager:
 
     def wake(self) -> None:
         self._wake.set()
-
-    def submit(
-        self,
-        *,
-        subject: str,
-        kind: str,
-        to: str,
-        data: str,
-        gas: int,
-        request_hash: str,
-        lane: str | None = None,
-    ) -> Submitted:
-        """Queue one raw call in its own commit; a `lane` keeps its order on one relayer."""
-        tx = self.queue_row(
-            subject=subject,
-            kind=kind,
-            to=to,
-            data=data,
-            gas=gas,
-            request_hash=request_hash,
-            lane=lane,
-        )
-        try:
-            with self.store.unit() as session:
-                session.add(tx)
-        except IntegrityError:
-            found = self.find(request_hash)
-            assert found is not None
-            return Submitted(found, created=False)
-        self._wake.set()
-        return Submitted(tx.id, created=True)
-
-    def find(self, request_hash: str) -> str | None:
-        with self.store.read() as session:
-            return session.scalar(
-                select(ChainTransaction.id).where(ChainTransaction.request_hash == request_hash)
-            )
 
     def get(self, tx_id: str) -> ChainTransaction | None:
         return read_transaction(self.store, tx_id)
@@ -210,7 +164,7 @@ class TransactionManager:
                     ChainTransaction.raw,
                     ChainTransaction.tx_hash,
                 )
-                .where(ChainTransaction.state == "signed")
+                .where(ChainTransaction.state == TxState.SIGNED)
                 .order_by(ChainTransaction.relayer, ChainTransaction.nonce)
             ).all()
         if waiting:
@@ -221,7 +175,7 @@ class TransactionManager:
                     session.execute(
                         update(ChainTransaction),
                         [
-                            {"id": i, "state": "sent", "sent_at": now, "updated_at": now}
+                            {"id": i, "state": TxState.SENT, "sent_at": now, "updated_at": now}
                             for i in sent
                         ],
                     )
@@ -241,7 +195,7 @@ class TransactionManager:
     def wait(
         self,
         tx_id: str,
-        states: Sequence[str] = ("confirmed", "failed", "reverted"),
+        states: Sequence[str] = tuple(FINAL_TX_STATES),
         timeout: float = 60.0,
     ) -> ChainTransaction:
         """Block until the transaction reaches one of `states` (for tools and tests)."""

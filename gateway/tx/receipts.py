@@ -1,7 +1,7 @@
 """Following sent transactions: receipts block by block, K confirmations, reverts decoded,
 dropped transactions broadcast again with the same bytes (never re-signed).
 
-Forward requests are relayed in `executeBatch` transactions (see `ForwardRequestSigner.relay`),
+Forward requests are relayed in `executeBatch` transactions (see `ForwardRequestCodec.relay`),
 several rows to one transaction. Each request can end three ways besides success, told
 apart by the forwarder's `ExecutedForwardRequest(signer, nonce, success)` event for it:
 the call failed (event with `success` false: the signer's nonce is used, their later
@@ -17,9 +17,10 @@ import logging
 import time
 from typing import Any
 
+from eccoo.client.vocabulary import TxState
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction
-from eccoo.gateway.tx.forwarding import ForwardSigner
+from eccoo.gateway.tx.forwarding import ForwardPreparer
 from eccoo.gateway.tx.relayers import RelayerPool
 from eccoo.gateway.tx.revert import RevertDecoder
 from eth_utils import keccak
@@ -46,7 +47,7 @@ class ReceiptFollower:
         confirmations: int,
         resubmit_after_seconds: float,
         decoder: RevertDecoder,
-        forwarding: ForwardSigner | None = None,
+        forwarding: ForwardPreparer | None = None,
     ) -> None:
         self.store = store
         self.forwarding = forwarding
@@ -82,14 +83,14 @@ class ReceiptFollower:
                     ChainTransaction.sent_at,
                     ChainTransaction.signer,
                     ChainTransaction.forward_nonce,
-                ).where(ChainTransaction.state.in_(("sent", "mined")))
+                ).where(ChainTransaction.state.in_((TxState.SENT, TxState.MINED)))
             ).all()
         if not rows:
             self._scanned = head
             return []
         sent: dict[str, list[Any]] = {}
         for r in rows:
-            if r.state == "sent":
+            if r.state == TxState.SENT:
                 sent.setdefault(str(r.tx_hash), []).append(r)
         found = self._receipts(sent, head) if sent else {}
         self._scanned = head
@@ -102,16 +103,16 @@ class ReceiptFollower:
                 continue
             outcome = self._outcome(receipt, tx) if receipt is not None else "ok"
             if outcome != "ok":
-                state = "reverted"
+                state = TxState.REVERTED
                 if outcome in NONCE_UNUSED and tx.signer:
                     unused.add(tx.signer)
             elif head - block + 1 >= self.confirmations:
-                state = "confirmed"
+                state = TxState.CONFIRMED
             else:
-                state = "mined"
+                state = TxState.MINED
             if state == tx.state and block == tx.block_number:
                 continue
-            if state == "reverted":
+            if state == TxState.REVERTED:
                 reverted.append((tx.id, block, outcome))
             changes.append({"id": tx.id, "state": state, "block_number": block})
         explained = self._explain(reverted)
@@ -221,7 +222,7 @@ class ReceiptFollower:
                 for tx in session.scalars(
                     select(ChainTransaction).where(ChainTransaction.id.in_(ids))
                 ).all()
-                if tx.state == "sent"
+                if tx.state == TxState.SENT
             ]
         if not rows:
             return []
@@ -241,7 +242,7 @@ class ReceiptFollower:
                     [
                         {
                             "id": tx.id,
-                            "state": "failed",
+                            "state": TxState.FAILED,
                             "error": "RelayerNonceConsumed",
                             "updated_at": stamp,
                         }

@@ -17,9 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from eccoo.client.vocabulary import TxState
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction, RelayerNonce
-from eccoo.gateway.tx.forwarding import ForwardSigner, Prepared, save_forwarder_nonces
+from eccoo.gateway.tx.forwarding import ForwardPreparer, Prepared, save_forwarder_nonces
 from eccoo.gateway.tx.signing import TransactionSigner
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import func, select, text, update
@@ -105,7 +106,7 @@ class RelayerPool:
         # Signed-but-unsent rows keep their nonce and raw bytes: the next step sends them.
 
     def sign_queued(
-        self, forwarding: ForwardSigner | None, limit: int = 256
+        self, forwarding: ForwardPreparer | None, limit: int = 256
     ) -> tuple[list[str], list[str]]:
         """Simulate, take nonces and sign; `(signed ids, refused ids)`.
 
@@ -115,7 +116,7 @@ class RelayerPool:
         with self.store.read() as session:
             queued = session.scalars(
                 select(ChainTransaction)
-                .where(ChainTransaction.state == "queued")
+                .where(ChainTransaction.state == TxState.QUEUED)
                 .order_by(text("transactions.rowid"))
                 .limit(limit)
             ).all()
@@ -128,7 +129,7 @@ class RelayerPool:
                 next_nonce[address] = stored.next_nonce
             busy = session.scalars(
                 select(ChainTransaction.signer)
-                .where(ChainTransaction.state.in_(("signed", "sent")))
+                .where(ChainTransaction.state.in_((TxState.SIGNED, TxState.SENT)))
                 .distinct()
             ).all()
         prepared = forwarding.prepare(queued, {b for b in busy if b}) if forwarding else Prepared()
@@ -142,7 +143,7 @@ class RelayerPool:
                 "nonce": one.nonce,
                 "raw": one.raw,
                 "tx_hash": one.tx_hash,
-                "state": "signed",
+                "state": TxState.SIGNED,
                 "updated_at": now,
             }
             if one.id in prepared.ready:
@@ -154,7 +155,7 @@ class RelayerPool:
             changes.append(
                 {
                     "id": tx_id,
-                    "state": "failed",
+                    "state": TxState.FAILED,
                     "error": error,
                     "error_args": args,
                     "updated_at": now,
@@ -177,7 +178,7 @@ class RelayerPool:
         queued: Sequence[ChainTransaction],
         prepared: Prepared,
         next_nonce: dict[str, int],
-        forwarding: ForwardSigner | None,
+        forwarding: ForwardPreparer | None,
     ) -> list[Signed]:
         """One relayer transaction per row, except that the requests signed this round for
         one relayer are batched (in queue order, so each signer's stay in nonce order; a row

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from eccoo.client.vocabulary import TxState
 from eccoo.gateway.identity.custody import KeyCustody, load_master_key
 from eccoo.gateway.identity.onboarding import sync_from_provider
 from eccoo.gateway.identity.realm import MemberDirectory
@@ -166,7 +167,7 @@ def custodial_keys(
 def record_registration(store: Store, txs: list[ChainTransaction]) -> None:
     """A confirmed registration makes the member `registered` (done here, durably)."""
     for tx in txs:
-        if tx.kind == "register" and tx.state == "confirmed":
+        if tx.kind == "register" and tx.state == TxState.CONFIRMED:
             with store.unit() as session:
                 member = session.get(Member, tx.subject)
                 if member is not None:

@@ -7,21 +7,14 @@ overwritten, so a reorg only ever deletes events.
 
 from __future__ import annotations
 
+from eccoo.client.vocabulary import AppointmentStatus
 from eccoo.graph_sync.decode import LedgerEvent
 from eccoo.graph_sync.mappers import ZERO_ADDRESS, Rules, Template, entity, link, money, small_int
 
 CONTRACT = "CareLedger"
-STATUS = {
-    "none": 0,
-    "booked": 1,
-    "delivered": 2,
-    "confirmed": 3,
-    "paid": 4,
-    "cancelled": 5,
-    "disputed": 6,
-    "voided": 7,
-}
-STATUS_NAMES = {v: k for k, v in STATUS.items()}
+# Status keys and numbers from the one list (client/vocabulary.py).
+STATUS = {s.key: int(s) for s in AppointmentStatus}
+STATUS_NAMES = {int(s): s.key for s in AppointmentStatus}
 
 _APPT = entity("ap", "Appointment", "id", "row.appointment")
 

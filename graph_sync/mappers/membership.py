@@ -6,6 +6,7 @@ relationships (`block` .. `until`), so every question can be asked as of a block
 
 from __future__ import annotations
 
+from eccoo.client.vocabulary import HAT_KEYS
 from eccoo.graph_sync.decode import LedgerEvent
 from eccoo.graph_sync.mappers import (
     CLOSE,
@@ -21,15 +22,7 @@ from eccoo.graph_sync.mappers import (
 
 CONTRACT = "Membership"
 ZERO_ID = "0x" + "00" * 32
-HAT_NAMES = [
-    "care_receiver",
-    "care_giver",
-    "arranger",
-    "supporter",
-    "coordinator",
-    "treasurer",
-    "admin",
-]
+HAT_NAMES = list(HAT_KEYS)  # numbered as the contracts number them
 CIRCLE_ROLES = ["none", "member", "rep_link", "lead_link"]
 
 _BY = entity("by", "Account", "address", "row.by") + link("BY", "e", "by")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Annotated, Any
 
+from eccoo.client.vocabulary import AppointmentStatus, Hat
 from eccoo.gateway.api.deps import (
     Caller,
     Coordinator,
@@ -21,7 +22,7 @@ from eccoo.gateway.api.deps import (
     custodial_signer,
     take_submission,
 )
-from eccoo.gateway.api.idempotency import IdempotencyKey, request_hash, submit_once
+from eccoo.gateway.api.idempotency import IdempotencyKey, body_fingerprint, submit_once
 from eccoo.gateway.api.openapi_links import ACCEPTED
 from eccoo.gateway.api.schemas import (
     AppointmentPublic,
@@ -37,7 +38,6 @@ from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy.orm import Session
 
 router = APIRouter(tags=["appointments"], prefix="/appointments")
-STATUSES = ("none", "booked", "delivered", "confirmed", "paid", "cancelled", "disputed", "voided")
 AppointmentId = Annotated[int, Path(gt=0, lt=2**63)]
 
 
@@ -45,31 +45,32 @@ AppointmentId = Annotated[int, Path(gt=0, lt=2**63)]
 LISTING_LIMIT = 500
 
 
-def _public(appointment_id: int, a: Any, arranger_now: str) -> AppointmentPublic | None:
-    if int(a[5]) == 0:
+def _public(appointment_id: int, a: dict[str, Any], arranger_now: str) -> AppointmentPublic | None:
+    status = AppointmentStatus(a["status"])
+    if status is AppointmentStatus.NONE:
         return None
     return AppointmentPublic(
         id=appointment_id,
-        receiver=a[0],
-        giver=a[1],
+        receiver=a["receiver"],
+        giver=a["giver"],
         arranger=arranger_now,
-        start=a[3],
-        duration_minutes=a[4],
-        status=STATUSES[a[5]],
-        pot_id=a[7],
-        rate_per_hour=a[8],
-        amount=a[9],
-        paid_amount=a[10],
+        start=a["start"],
+        duration_minutes=a["durationMinutes"],
+        status=status.key,
+        pot_id=a["potId"],
+        rate_per_hour=a["ratePerHour"],
+        amount=a["amount"],
+        paid_amount=a["paidAmount"],
     )
 
 
 def read_appointment(ledger: Ledger, appointment_id: int) -> AppointmentPublic | None:
     """The appointment as the chain has it now, with the receiver's arranger now (the one
     recorded at booking may since have been replaced)."""
-    a = ledger.call("CareLedger", "appointmentOf", appointment_id)
-    if int(a[5]) == 0:
+    a = ledger.call_named("CareLedger", "appointmentOf", appointment_id)
+    if a["status"] == AppointmentStatus.NONE:
         return None
-    return _public(appointment_id, a, ledger.call("Membership", "arrangerOf", a[0]))
+    return _public(appointment_id, a, ledger.call("Membership", "arrangerOf", a["receiver"]))
 
 
 def appointments_of(ledger: Ledger, address: str) -> list[AppointmentPublic]:
@@ -90,7 +91,8 @@ def appointments_of(ledger: Ledger, address: str) -> list[AppointmentPublic]:
     )
     arranger_now = dict(zip(receivers, found[len(ids) :], strict=True))
     mine = []
-    for appointment_id, a in zip(ids, found[: len(ids)], strict=True):
+    for appointment_id, raw in zip(ids, found[: len(ids)], strict=True):
+        a = ledger.named("CareLedger", "appointmentOf", raw)
         public = _public(appointment_id, a, arranger_now[receiver_of[appointment_id]])
         if public is not None and address in (public.receiver, public.giver, public.arranger):
             mine.append(public)
@@ -103,7 +105,7 @@ def appointment_for(
     """The appointment, if the caller is a party to it now or a coordinator; else 404."""
     found = read_appointment(ledger, appointment_id)
     parties = {found.receiver, found.giver, found.arranger} if found else set()
-    if found is None or (caller.member.address not in parties and not caller.has("coordinator")):
+    if found is None or (caller.member.address not in parties and not caller.has(Hat.COORDINATOR)):
         raise ObjectNotFound("no such appointment", field="appointment_id")
     return found
 
@@ -184,7 +186,7 @@ async def confirm(
     ledger: LedgerDep,
 ) -> object:
     """Confirm delivered care; the payment release is queued right behind it."""
-    fingerprint = request_hash(request.url.path, None)
+    fingerprint = body_fingerprint(request.url.path, None)
 
     def enqueue(session: Session) -> tuple[int, dict[str, object]]:
         signer = custodial_signer(caller)
@@ -197,7 +199,7 @@ async def confirm(
             target="CareLedger",
             fn="confirm",
             args=(appointment.id,),
-            request_hash=f"{subject}:{key}",
+            dedupe_key=f"{subject}:{key}",
         )
         ledger.queue(
             session,
@@ -207,7 +209,7 @@ async def confirm(
             target="CareLedger",
             fn="releasePayment",
             args=(appointment.id,),
-            request_hash=f"{subject}:{key}:pay",
+            dedupe_key=f"{subject}:{key}:pay",
         )
         return 202, accepted(first)
 

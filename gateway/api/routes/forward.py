@@ -12,7 +12,7 @@ from typing import Any
 
 from eccoo.client.forwarder import ForwardRequest, recover_signer
 from eccoo.gateway.api.deps import LedgerDep, ServicesDep, Submitter
-from eccoo.gateway.api.idempotency import IdempotencyKey, request_hash, submit_once
+from eccoo.gateway.api.idempotency import IdempotencyKey, body_fingerprint, submit_once
 from eccoo.gateway.api.openapi_links import ACCEPTED
 from eccoo.gateway.api.schemas import Strict, checksummed
 from eccoo.gateway.api.submission import accepted
@@ -87,15 +87,15 @@ def relay_signed(
         raise BadRequestField("the signature is invalid", field="signature") from None
     if signer != member.address:
         raise BadRequestField("the signature is not from your linked wallet", field="signature")
-    fingerprint = request_hash(request.url.path, body)
+    fingerprint = body_fingerprint(request.url.path, body)
 
     def enqueue(session: Session) -> tuple[int, dict[str, object]]:
-        tx = ledger.forward_signed(
+        tx = ledger.queue_signed(
             session,
             forward,
             subject=member.subject,
             kind="forwarded",
-            request_hash=f"{member.subject}:{key}",
+            dedupe_key=f"{member.subject}:{key}",
         )
         return 202, accepted(tx)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import strawberry
+from eccoo.client.vocabulary import Hat
 from eccoo.gateway.api.deps import Caller, CurrentCaller, LedgerDep, RequireHat, ServicesDep
 from eccoo.gateway.api.routes.appointments import VisibleAppointment, appointment_for
 from eccoo.gateway.api.routes.pots import PotStatement, pot_statement_for
@@ -28,7 +29,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.types import ExecutionContext, Info
 
 router = APIRouter(tags=["graph"], prefix="/graph")
-UNPAID_READERS = RequireHat("coordinator", "treasurer")
+UNPAID_READERS = RequireHat(Hat.COORDINATOR, Hat.TREASURER)
 
 
 def get_queries(services: ServicesDep) -> GraphQueries:

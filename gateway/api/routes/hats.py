@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from eccoo.client.vocabulary import Hat
 from eccoo.gateway.api.deps import Caller, Coordinator, CurrentCaller, ServicesDep
 from eccoo.gateway.api.openapi_links import HAT_REQUESTED
 from eccoo.gateway.api.schemas import HatRequestIn, HatRequestPublic, MemberPublic
@@ -33,7 +34,7 @@ def _public(req: HatRequest) -> HatRequestPublic:
 def request_hat(
     body: HatRequestIn, caller: CurrentCaller, services: ServicesDep
 ) -> HatRequestPublic:
-    if caller.has(body.hat):
+    if caller.has(Hat.from_key(body.hat)):
         raise StateConflict(f"you already wear the {body.hat} hat", field="hat")
     with services.store.unit() as session:
         pending = session.scalars(

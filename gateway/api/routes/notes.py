@@ -26,8 +26,7 @@ from eccoo.gateway.api.deps import (
 )
 from eccoo.gateway.api.idempotency import (
     IdempotencyKey,
-    gateway_request_key,
-    request_hash,
+    body_fingerprint,
     submit_once,
 )
 from eccoo.gateway.api.openapi_links import NOTE_DRAFTED, NOTE_WRITTEN
@@ -38,7 +37,7 @@ from eccoo.gateway.errors import BadRequestField, ObjectNotFound, StateConflict,
 from eccoo.gateway.notes import CareNotes, Note, SealedNote
 from eccoo.gateway.store.models import AuditEntry, ChainTransaction, Member, NoteDraft
 from eccoo.gateway.tx.forwarding import GAS_LIMITS
-from eccoo.gateway.tx.ledger import Ledger
+from eccoo.gateway.tx.ledger import Ledger, gateway_dedupe_key
 from eth_keys.exceptions import BadSignature
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
@@ -209,7 +208,7 @@ def write_note(
     ledger: LedgerDep,
 ) -> Any:
     """A custodial wallet's note, anchored by the gateway in the member's name."""
-    fingerprint = request_hash(request.url.path, body)
+    fingerprint = body_fingerprint(request.url.path, body)
     subject, written = caller.member.subject, list[str]()
 
     def enqueue(session: Session) -> tuple[int, dict[str, Any]]:
@@ -223,7 +222,7 @@ def write_note(
             target="CareLedger",
             fn="anchorCareNote",
             args=(appointment.id, bytes.fromhex(sealed.note_hash[2:])),
-            request_hash=gateway_request_key("note", sealed.id),
+            dedupe_key=gateway_dedupe_key("note", sealed.id),
         )
         _audit_in(session, caller, "note_written", sealed.id)
         written.append(sealed.id)
@@ -352,19 +351,19 @@ def sign_note_draft(
 ) -> Any:
     """Step two: the member's signature of the draft's request. The note is stored, audited
     and its anchor queued for relaying, together; the draft is gone."""
-    fingerprint = request_hash(request.url.path, body)
+    fingerprint = body_fingerprint(request.url.path, body)
     subject, written = caller.member.subject, list[str]()
 
     def enqueue(session: Session) -> tuple[int, dict[str, Any]]:
         draft = _pending_draft(session, draft_id, caller)
         forward = _signed(draft, body.signature, ledger, caller)
         sealed = SealedNote.from_json(draft.sealed)
-        tx = ledger.forward_signed(
+        tx = ledger.queue_signed(
             session,
             forward,
             subject=subject,
             kind="anchor_note",
-            request_hash=gateway_request_key("note", sealed.id),
+            dedupe_key=gateway_dedupe_key("note", sealed.id),
         )
         session.delete(draft)
         _audit_in(session, caller, "note_written", sealed.id)

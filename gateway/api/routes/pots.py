@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from eccoo.client.vocabulary import Hat
 from eccoo.gateway.api.deps import CurrentCaller, LedgerDep, ServicesDep, custodial_signer
-from eccoo.gateway.api.idempotency import IdempotencyKey, request_hash, submit_once
+from eccoo.gateway.api.idempotency import IdempotencyKey, body_fingerprint, submit_once
 from eccoo.gateway.api.openapi_links import ACCEPTED
 from eccoo.gateway.api.routes.treasury import TreasurySubmitter
 from eccoo.gateway.api.schemas import (
@@ -28,7 +29,9 @@ PotId = Annotated[int, Path(gt=0, lt=2**63)]
 def pot_statement_for(pot_id: PotId, caller: CurrentCaller, ledger: LedgerDep) -> PotStatement:
     receiver = ledger.call("FundingPots", "receiverOf", pot_id)
     allowed = (
-        caller.has("treasurer") or caller.has("coordinator") or (receiver == caller.member.address)
+        caller.has(Hat.TREASURER)
+        or caller.has(Hat.COORDINATOR)
+        or (receiver == caller.member.address)
     )
     if int(receiver, 16) == 0 or not allowed:
         raise ObjectNotFound("no such pot", field="pot_id")
@@ -83,7 +86,7 @@ async def deposit(
     ledger: LedgerDep,
 ) -> object:
     """Approve the pots contract for the amount, then deposit (queued in this order)."""
-    fingerprint = request_hash(request.url.path, body)
+    fingerprint = body_fingerprint(request.url.path, body)
 
     def enqueue(session: Session) -> tuple[int, dict[str, object]]:
         signer = custodial_signer(caller)
@@ -97,7 +100,7 @@ async def deposit(
             target="CareCoin",
             fn="approve",
             args=(pots, body.amount),
-            request_hash=f"{subject}:{key}:a",
+            dedupe_key=f"{subject}:{key}:a",
         )
         tx = ledger.queue(
             session,
@@ -107,7 +110,7 @@ async def deposit(
             target="FundingPots",
             fn="deposit",
             args=(pot_id, bytes.fromhex(body.funder_id[2:]), body.amount),
-            request_hash=f"{subject}:{key}",
+            dedupe_key=f"{subject}:{key}",
         )
         return 202, accepted(tx)
 

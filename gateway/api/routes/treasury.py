@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from eccoo.client.reconcile import reference_hash
+from eccoo.client.vocabulary import Hat
 from eccoo.gateway.api.deps import Caller, RequireHat, ServicesDep, take_submission
 from eccoo.gateway.api.openapi_links import ACCEPTED
 from eccoo.gateway.api.schemas import BurnIn, MintIn
@@ -19,7 +20,7 @@ router = APIRouter(tags=["treasury"], prefix="/treasury")
 
 
 async def treasurer_submitter(
-    caller: Annotated[Caller, Depends(RequireHat("treasurer"))], services: ServicesDep
+    caller: Annotated[Caller, Depends(RequireHat(Hat.TREASURER))], services: ServicesDep
 ) -> Caller:
     return take_submission(caller, services)
 

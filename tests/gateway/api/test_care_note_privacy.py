@@ -89,7 +89,7 @@ def kept_fingerprint(gateway: Any, subject: str, key: str) -> str | None:
 
     with gateway.services.store.read() as session:
         record = session.get(IdempotencyRecord, (subject, key))
-        return None if record is None else record.request_hash
+        return None if record is None else record.dedupe_key
 
 
 def recover_text(master_key: bytes, backup: dict[str, Any], database: Path) -> str | None:
@@ -274,7 +274,7 @@ def test_the_gateways_own_transactions_are_outside_every_member_key(
     from sqlalchemy import select
 
     with live_gateway.services.store.read() as session:
-        rows = session.execute(select(ChainTransaction.kind, ChainTransaction.request_hash)).all()
+        rows = session.execute(select(ChainTransaction.kind, ChainTransaction.dedupe_key)).all()
     own = {"register", "anchor_note"} | {
         f"{verb}_{what}" for verb in ("grant", "revoke") for what in ("hat", "coin_role")
     }

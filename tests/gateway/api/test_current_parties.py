@@ -20,7 +20,7 @@ from fixtures.cast import Cast
 from fixtures.identity import UserFactory, client_credentials
 from web3.middleware import Web3Middleware
 
-from .conftest import LiveGateway, live_settings, serve
+from ..conftest import LiveGateway, live_settings, serve
 
 pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
 LISTINGS_PER_MINUTE = 10
@@ -72,14 +72,13 @@ def cast(live_gateway: LiveGateway, realm_users: UserFactory) -> Cast:
 
 def set_arranger(cast: Cast, receiver: str, arranger: str) -> None:
     """The receiver names their arranger on chain, signed with their own custodial key."""
-    submitted = cast.ledger.forward(
-        cast.me[receiver]["address"],
-        subject=cast.me[receiver]["subject"],
+    submitted = cast.queue_as(
+        receiver,
         kind="set_arranger",
         target="Membership",
         fn="setArranger",
         args=(cast.me[receiver]["address"], cast.me[arranger]["address"]),
-        request_hash=f"arranger:{uuid.uuid4()}",
+        dedupe_key=f"arranger:{uuid.uuid4()}",
     )
     assert wait_tx(cast[receiver], submitted.id)["state"] == "confirmed"
 

@@ -19,7 +19,7 @@ from fixtures.api import submit_ok, wait_tx
 from fixtures.cast import Cast
 from fixtures.identity import UserFactory
 
-from .conftest import LiveGateway, live_settings, serve
+from ..conftest import LiveGateway, live_settings, serve
 
 pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
 
@@ -69,7 +69,7 @@ def _queue(ledger: Any, session: Any, me: dict[str, Any], target: str, fn: str, 
             target=target,
             fn=fn,
             args=args,
-            request_hash="0x" + secrets.token_hex(32),
+            dedupe_key="0x" + secrets.token_hex(32),
         ).id
     )
 

@@ -219,7 +219,7 @@ def _transfers_in_one_commit(
                 target="CareCoin",
                 fn="transfer",
                 args=(to, amount),
-                request_hash="0x" + secrets.token_hex(32),
+                dedupe_key="0x" + secrets.token_hex(32),
             ).id
             for amount in amounts
         ]

@@ -11,7 +11,7 @@ from eccoo.gateway.identity.realm import RealmInfo
 from fastapi.testclient import TestClient
 from fixtures.identity import UserFactory, bearer
 
-from .conftest import gateway_settings
+from ..conftest import gateway_settings
 
 pytestmark = pytest.mark.keycloak
 

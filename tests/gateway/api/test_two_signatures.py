@@ -13,8 +13,9 @@ import uuid
 from typing import Any
 
 import pytest
+from eccoo.client.vocabulary import Hat
 from fixtures.api import post, submit_ok, wait_tx
-from fixtures.cast import HAT_IDS, Cast
+from fixtures.cast import Cast
 from fixtures.identity import UserFactory
 
 pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j]
@@ -40,15 +41,13 @@ def pot_id(cast: Cast) -> int:
 
 def as_member(cast: Cast, name: str, fn: str, *args: Any) -> dict[str, Any]:
     """`fn` on Membership, signed with `name`'s custodial key; the ended transaction."""
-    me = cast.me[name]
-    submitted = cast.ledger.forward(
-        me["address"],
-        subject=me["subject"],
+    submitted = cast.queue_as(
+        name,
         kind=fn[:32],
         target="Membership",
         fn=fn,
         args=args,
-        request_hash=f"test:{fn}:{uuid.uuid4()}",
+        dedupe_key=f"test:{fn}:{uuid.uuid4()}",
     )
     return wait_tx(cast[name], submitted.id)
 
@@ -103,7 +102,7 @@ def test_giver_who_became_the_arranger_cannot_confirm(cast: Cast, pot_id: int) -
 
 
 def test_coordinator_cannot_approve_their_own_hat_request(cast: Cast) -> None:
-    hat = HAT_IDS["care_giver"]
+    hat = Hat.CARE_GIVER
     coordinator = cast.me["coordinator"]["address"]
     assert as_member(cast, "coordinator", "requestHat", hat)["state"] == "confirmed"
     tx = as_member(cast, "coordinator", "approveHatRequest", coordinator, hat)

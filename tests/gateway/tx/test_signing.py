@@ -9,7 +9,7 @@ import secrets
 import pytest
 from eccoo.client.artifacts import load_artifacts
 from eccoo.client.forwarder import ForwardRequest, sign_request
-from eccoo.gateway.tx.calldata import Calldata, ForwardRequestSigner
+from eccoo.gateway.tx.calldata import Calldata, ForwardRequestCodec
 from eccoo.gateway.tx.signing import TransactionSigner, sign_digest
 from eth_account import Account
 from eth_utils import keccak
@@ -77,7 +77,7 @@ def test_fast_calldata_and_forward_requests_match_web3(contracts: dict[str, Cont
     member = Account.create()
     data = Calldata(coin).encode("transfer", to, 5)
     request = ForwardRequest(member.address, coin.address, 0, 100_000, 3, 2_000_000_000, data)
-    requests = ForwardRequestSigner(forwarder, CHAIN_ID)
+    requests = ForwardRequestCodec(forwarder, CHAIN_ID)
     fast = requests.sign(member, request)
     slow = sign_request(member, request, chain_id=CHAIN_ID, forwarder_address=forwarder.address)
     assert fast.signature == slow.signature

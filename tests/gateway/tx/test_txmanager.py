@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eccoo.gateway.store import statements
 from eccoo.gateway.store.db import Store
 from eccoo.gateway.store.models import ChainTransaction
 from eccoo.gateway.tx.manager import TransactionManager
@@ -38,15 +39,26 @@ def _manager(store: Store, network: Any, relayers: int = 2, **options: Any) -> T
     )
 
 
+def _queue_raw(tm: TransactionManager, *, to: str, dedupe_key: str) -> tuple[str, bool]:
+    """Queue a plain value-less call in its own unit, as the ledger's entries do; the
+    id queued under `dedupe_key` and whether this call queued it."""
+    with tm.store.unit() as session:
+        found = statements.queued_id(session, dedupe_key)
+        if found is not None:
+            return found, False
+        tx = tm.queue_row(
+            subject="s", kind="probe", to=to, data="0x", gas=21_000, dedupe_key=dedupe_key
+        )
+        tm.insert_row(session, tx)
+    tm.wake()
+    return tx.id, True
+
+
 def _submit_n(tm: TransactionManager, n: int, tag: str) -> list[str]:
     ids = []
     for i in range(n):
         to = Account.create().address
-        ids.append(
-            tm.submit(
-                subject="s", kind="probe", to=to, data="0x", gas=21_000, request_hash=f"{tag}-{i}"
-            ).id
-        )
+        ids.append(_queue_raw(tm, to=to, dedupe_key=f"{tag}-{i}")[0])
     return ids
 
 
@@ -57,16 +69,10 @@ def test_transactions_confirm_with_contiguous_nonces(clique_network: Any, tmp_pa
     before = {a: w3.eth.get_transaction_count(a) for a in tm.relayers}
     tm.start()
     try:
-        ids = _submit_n(tm, 12, secrets.token_hex(4))
-        again = tm.submit(
-            subject="s",
-            kind="probe",
-            to=Account.create().address,
-            data="0x",
-            gas=21_000,
-            request_hash=tm.get(ids[0]).request_hash,
-        )  # type: ignore[union-attr]
-        assert again.id == ids[0] and not again.created
+        tag = secrets.token_hex(4)
+        ids = _submit_n(tm, 12, tag)
+        again = _queue_raw(tm, to=Account.create().address, dedupe_key=f"{tag}-0")
+        assert again == (ids[0], False)
         final = [tm.wait(i, timeout=90) for i in ids]
     finally:
         tm.stop()
