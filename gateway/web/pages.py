@@ -11,9 +11,10 @@ from __future__ import annotations
 import html
 import time
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
 from eccoo.gateway.errors import GatewayError
 from eccoo.gateway.identity import members
 from eccoo.gateway.web import sign_in
@@ -38,6 +39,22 @@ def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
 
 def _redirect_uri(request: Request) -> str:
     return f"{request.app.state.services.settings.base_url}/auth/callback"
+
+
+def _provider(request: Request) -> OAuth2Client:
+    """The web client at the identity provider (authlib's OAuth 2.0 client): it builds the
+    authorization URL with the PKCE challenge (S256) and exchanges the code for tokens."""
+    settings = request.app.state.services.settings
+    secret_file = settings.web_client_secret_file
+    return OAuth2Client(
+        client_id=settings.web_client_id,
+        client_secret=secret_file.read_text().strip() if secret_file is not None else None,
+        token_endpoint_auth_method="client_secret_post",  # noqa: S106 (a method name, not a secret)
+        scope="openid",
+        redirect_uri=_redirect_uri(request),
+        code_challenge_method="S256",
+        timeout=30,
+    )
 
 
 def _binding(request: Request) -> SignInBinding:
@@ -68,19 +85,14 @@ def login(request: Request) -> RedirectResponse:
     settings = request.app.state.services.settings
     binding = _binding(request)
     pending, cookie = binding.start()
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": settings.web_client_id,
-            "scope": "openid",
-            "redirect_uri": _redirect_uri(request),
-            "state": pending.state,
-            "nonce": pending.nonce,
-            "code_challenge": binding.challenge(pending),
-            "code_challenge_method": "S256",
-        }
-    )
-    response = RedirectResponse(f"{settings.issuer}/protocol/openid-connect/auth?{query}", 302)
+    with _provider(request) as provider:
+        url, _ = provider.create_authorization_url(
+            f"{settings.issuer}/protocol/openid-connect/auth",
+            state=pending.state,
+            nonce=pending.nonce,
+            code_verifier=binding.verifier(pending),
+        )
+    response = RedirectResponse(url, 302)
     # SameSite=Lax still reaches the callback: the provider sends the browser back with a
     # top-level GET. Only this browser holds it, so only this browser can finish.
     response.set_cookie(
@@ -104,21 +116,16 @@ def callback(request: Request, code: str = "", state: str = "") -> Any:
         return _sign_in_failed(
             request, "The sign-in could not be completed in this browser (or it took too long)."
         )
-    reply = httpx.post(
-        f"{settings.issuer}/protocol/openid-connect/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "code_verifier": binding.verifier(pending),
-            "redirect_uri": _redirect_uri(request),
-            "client_id": settings.web_client_id,
-            "client_secret": settings.web_client_secret_file.read_text().strip(),
-        },
-        timeout=30,
-    )
-    if reply.status_code != 200:
+    try:
+        with _provider(request) as provider:
+            tokens = provider.fetch_token(
+                f"{settings.issuer}/protocol/openid-connect/token",
+                grant_type="authorization_code",
+                code=code,
+                code_verifier=binding.verifier(pending),
+            )
+    except (OAuthError, httpx.HTTPError, ValueError):
         return _sign_in_failed(request, "The identity provider refused the sign-in.")
-    tokens = reply.json()
     if "id_token" in tokens and not binding.nonce_matches(pending, tokens["id_token"]):
         return _sign_in_failed(request, "The identity provider's answer was not for this sign-in.")
     response = RedirectResponse("/web", 303)

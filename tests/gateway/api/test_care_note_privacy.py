@@ -89,7 +89,7 @@ def kept_fingerprint(gateway: Any, subject: str, key: str) -> str | None:
 
     with gateway.services.store.read() as session:
         record = session.get(IdempotencyRecord, (subject, key))
-        return None if record is None else record.dedupe_key
+        return None if record is None else record.body_fingerprint
 
 
 def recover_text(master_key: bytes, backup: dict[str, Any], database: Path) -> str | None:
