@@ -245,7 +245,7 @@ class CareNotes:
                         IdempotencyRecord, (key.idempotency_subject, key.idempotency_key)
                     )
                     if record is not None:
-                        record.dedupe_key = ERASED_FINGERPRINT
+                        record.body_fingerprint = ERASED_FINGERPRINT
                 session.delete(key)
             # Inside the unit: if the graph fails the key stays, and the erasure can be retried.
             self._run(
