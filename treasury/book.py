@@ -33,8 +33,21 @@ CREATE TABLE IF NOT EXISTS bank_lines (
 CREATE TABLE IF NOT EXISTS movements (
   id INTEGER PRIMARY KEY, event TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
   ref TEXT NOT NULL, amount INTEGER NOT NULL,
-  account TEXT NOT NULL, pot INTEGER, funder TEXT, block INTEGER NOT NULL,
-  booked_on TEXT NOT NULL, period TEXT NOT NULL);
+  account TEXT NOT NULL, pot INTEGER, funder TEXT, appointment INTEGER,
+  block INTEGER NOT NULL, booked_on TEXT NOT NULL, period TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS visits (
+  appointment INTEGER PRIMARY KEY, giver TEXT NOT NULL, pot INTEGER NOT NULL,
+  visit_on TEXT NOT NULL, minutes INTEGER NOT NULL, rate INTEGER NOT NULL,
+  amount INTEGER NOT NULL, contribution INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS invoices (
+  number TEXT PRIMARY KEY, period TEXT NOT NULL, pot INTEGER NOT NULL, funder TEXT NOT NULL,
+  issued_at TEXT NOT NULL, issued_by TEXT NOT NULL, total INTEGER NOT NULL,
+  UNIQUE (period, pot, funder));
+CREATE TABLE IF NOT EXISTS invoice_lines (
+  number TEXT NOT NULL REFERENCES invoices(number), appointment INTEGER NOT NULL,
+  visit_on TEXT NOT NULL, giver TEXT NOT NULL, minutes INTEGER NOT NULL,
+  rate INTEGER NOT NULL, visit_amount INTEGER NOT NULL, contribution INTEGER NOT NULL,
+  charged INTEGER NOT NULL, PRIMARY KEY (number, appointment));
 CREATE TABLE IF NOT EXISTS links (
   line_id INTEGER NOT NULL REFERENCES bank_lines(id),
   movement_id INTEGER NOT NULL REFERENCES movements(id),
@@ -74,6 +87,14 @@ CREATE TRIGGER IF NOT EXISTS locked_link_delete BEFORE DELETE ON links
 WHEN EXISTS (SELECT 1 FROM periods p JOIN bank_lines l ON l.period = p.period
              WHERE l.id = OLD.line_id)
 BEGIN SELECT RAISE(ABORT, 'period locked'); END;
+CREATE TRIGGER IF NOT EXISTS invoice_immutable BEFORE UPDATE ON invoices
+BEGIN SELECT RAISE(ABORT, 'invoice issued'); END;
+CREATE TRIGGER IF NOT EXISTS invoice_kept BEFORE DELETE ON invoices
+BEGIN SELECT RAISE(ABORT, 'invoice issued'); END;
+CREATE TRIGGER IF NOT EXISTS invoice_line_immutable BEFORE UPDATE ON invoice_lines
+BEGIN SELECT RAISE(ABORT, 'invoice issued'); END;
+CREATE TRIGGER IF NOT EXISTS invoice_line_kept BEFORE DELETE ON invoice_lines
+BEGIN SELECT RAISE(ABORT, 'invoice issued'); END;
 CREATE TRIGGER IF NOT EXISTS locked_period_immutable BEFORE UPDATE ON periods
 BEGIN SELECT RAISE(ABORT, 'period locked'); END;
 CREATE TRIGGER IF NOT EXISTS locked_period_kept BEFORE DELETE ON periods

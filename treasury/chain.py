@@ -53,6 +53,7 @@ def _rows(coin: Any, pots: Any, ledger: Any, start: int, end: int) -> list[dict[
                 "ref": "",
                 "pot": None,
                 "funder": None,
+                "appointment": None,
                 **extra,
             }
         )
@@ -71,13 +72,37 @@ def _rows(coin: Any, pots: Any, ledger: Any, start: int, end: int) -> list[dict[
             funder=_hex(e.args.funderId),
         )
     for e in logs(pots.events.Drawn):
-        add(e, "draw", -e.args.amount, "", pot=e.args.potId, funder=_hex(e.args.funderId))
+        add(
+            e,
+            "draw",
+            -e.args.amount,
+            "",
+            pot=e.args.potId,
+            funder=_hex(e.args.funderId),
+            appointment=e.args.appointmentId,
+        )
     for e in logs(pots.events.Refunded):
         add(e, "refund", -e.args.amount, e.args.to, pot=e.args.potId, funder=_hex(e.args.funderId))
     for e in logs(ledger.events.AppointmentPaid):
         if e.args.fee:
-            add(e, "contribution", e.args.fee, "", pot=e.args.potId)
+            add(
+                e,
+                "contribution",
+                e.args.fee,
+                "",
+                pot=e.args.potId,
+                appointment=e.args.appointmentId,
+            )
     return rows
+
+
+def _visit(ledger: Any, membership: Any, appointment_id: int) -> tuple[Any, ...]:
+    """A paid visit as an invoice shows it: the giver by pseudonymous member id only."""
+    a = ledger.functions.appointmentOf(appointment_id).call()
+    (_, giver, _, start, minutes, _, _, pot, rate, _, paid, fee) = a
+    pseudonym = _hex(membership.functions.memberIdOf(giver).call())
+    day = datetime.fromtimestamp(start, UTC).date().isoformat()
+    return (appointment_id, pseudonym, pot, day, minutes, rate, paid, fee)
 
 
 def sync_movements(
@@ -91,8 +116,8 @@ def sync_movements(
 ) -> SyncResult:
     """Reads every final block not yet in the book; returns what was read. A new book
     starts at the deployment, or at `from_block` (the day the cooperative's book opens)."""
-    coin, pots, ledger = (
-        deployment.contract(w3, k) for k in ("CareCoin", "FundingPots", "CareLedger")
+    coin, pots, ledger, membership = (
+        deployment.contract(w3, k) for k in ("CareCoin", "FundingPots", "CareLedger", "Membership")
     )
     origin = f"{deployment.chain_id}:{coin.address}"
     known = book.meta("chain")
@@ -109,6 +134,8 @@ def sync_movements(
     for chunk_start in range(start, end + 1, settings.log_chunk_blocks):
         chunk_end = min(chunk_start + settings.log_chunk_blocks - 1, end)
         rows = _rows(coin, pots, ledger, chunk_start, chunk_end)
+        paid = {r["appointment"] for r in rows if r["kind"] == "draw"}
+        visits = [_visit(ledger, membership, a) for a in sorted(paid)]
         for row in rows:
             if row["block"] not in times:
                 times[row["block"]] = int(w3.eth.get_block(row["block"])["timestamp"])
@@ -120,21 +147,33 @@ def sync_movements(
                 period = book.first_open_period(period_of(day))
                 cursor = db.execute(
                     "INSERT OR IGNORE INTO movements (event, kind, ref, amount, account, pot, "
-                    "funder, block, booked_on, period) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "funder, appointment, block, booked_on, period) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        row["event"],
-                        row["kind"],
-                        row["ref"],
-                        row["amount"],
-                        row["account"],
-                        row["pot"],
-                        row["funder"],
-                        row["block"],
+                        *(
+                            row[k]
+                            for k in (
+                                "event",
+                                "kind",
+                                "ref",
+                                "amount",
+                                "account",
+                                "pot",
+                                "funder",
+                                "appointment",
+                                "block",
+                            )
+                        ),
                         day.isoformat(),
                         period,
                     ),
                 )
                 count += cursor.rowcount
+            db.executemany(
+                "INSERT OR IGNORE INTO visits (appointment, giver, pot, visit_on, minutes, rate, "
+                "amount, contribution) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                visits,
+            )
             book.set_meta("synced_block", str(chunk_end))
         if progress is not None:
             progress(chunk_end - start + 1, total)

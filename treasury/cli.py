@@ -18,11 +18,13 @@ from eccoo.treasury import matching, tables
 from eccoo.treasury.book import Book, check_period
 from eccoo.treasury.chain import sync_movements
 from eccoo.treasury.importing import import_statement
+from eccoo.treasury.invoices import invoices_of, issue_invoices, write_invoice_csv
 from eccoo.treasury.periods import lock_period
 from eccoo.treasury.reconcile_cli import reconcile_command
 from eccoo.treasury.report import period_report
 from eccoo.treasury.settings import TreasurySettings
 from eccoo.treasury.statements import load_profile, read_statement
+from eccoo.treasury.tables import pounds
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -222,3 +224,23 @@ def report_command(period: PeriodOpt, book_path: BookOpt = None, as_json: JsonOp
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return
     tables.print_report(console, report)
+
+
+@app.command("invoice")
+def invoice_command(
+    period: PeriodOpt,
+    out: Annotated[Path, typer.Option("--out", help="folder for the CSV files")],
+    force: Annotated[bool, typer.Option("--force", help="overwrite existing files")] = False,
+    book_path: BookOpt = None,
+    who: WhoOpt = None,
+) -> None:
+    """Issues a locked month's invoices to funders (once) and writes them as CSV."""
+    book, _ = _book(book_path)
+    with book:
+        month = check_period(period)
+        found = invoices_of(book, month) or issue_invoices(book, month, _who(who))
+    for invoice in found:
+        path = write_invoice_csv(invoice, out, force=force)
+        console.print(f"{invoice.number}: pot {invoice.pot}, {pounds(invoice.total)} -> {path}")
+    if not found:
+        console.print(f"{month}: no visits were paid, no invoices")
