@@ -17,6 +17,7 @@ import typer
 from eccoo.treasury import matching, tables
 from eccoo.treasury.book import Book, check_period
 from eccoo.treasury.chain import sync_movements
+from eccoo.treasury.errors import InvalidDecision, UnknownRecord
 from eccoo.treasury.importing import import_statement
 from eccoo.treasury.invoices import invoices_of, issue_invoices, write_invoice_csv
 from eccoo.treasury.periods import lock_period
@@ -154,10 +155,12 @@ def confirm_command(
             console.print(f"line {line} is {state.state} (bank minus chain: {state.difference})")
             return
         if line is None and period is None:
-            raise typer.BadParameter("give LINE [MOVEMENT...] or --period")
+            raise InvalidDecision("give LINE [MOVEMENT...] or --period", field="line")
         if period is None:
             row = book.db.execute("SELECT period FROM bank_lines WHERE id = ?", (line,)).fetchone()
-            month = row["period"] if row else ""
+            if row is None:
+                raise UnknownRecord(f"no bank line {line} in the book", field="line")
+            month = row["period"]
         else:
             month = check_period(period)
         done = matching.reconcile_cleared(

@@ -46,10 +46,11 @@ def lock_period(book: Book, period: str, who: str) -> PeriodReport:
                 f"of {first['amount']})",
                 field="period",
             )
-        if report.unbacked_coin:
+        if report.unbacked_coin or report.money_without_coin:
             raise InvalidDecision(
                 f"{period} cannot be locked: coin without money behind it is "
-                f"{report.unbacked_coin} pennies, not 0",
+                f"{report.unbacked_coin} pennies and money without coin "
+                f"{report.money_without_coin}, not 0",
                 field="period",
             )
         report.locked = True

@@ -30,8 +30,10 @@ class PeriodReport:
     matched: list[dict[str, Any]] = field(default_factory=list)
     unmatched_lines: list[dict[str, Any]] = field(default_factory=list)
     unmatched_movements: list[dict[str, Any]] = field(default_factory=list)
-    # Coin in circulation minus the money in the bank at the month's close: must be 0.
+    # Coin in circulation beyond the money in the bank at the month's close: must be 0.
     unbacked_coin: int = 0
+    # Money in the bank beyond the coin in circulation (received, not yet minted).
+    money_without_coin: int = 0
 
     @property
     def closes(self) -> bool:
@@ -41,6 +43,7 @@ class PeriodReport:
             reconciled == sum(self.line_states.values())
             and not self.unmatched_movements
             and self.unbacked_coin == 0
+            and self.money_without_coin == 0
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,7 +78,8 @@ def period_report(book: Book, period: str) -> PeriodReport:
     ]
     bank_close = sum(c for _, _, c in bank)
     coin_close = sum(c for _, _, c in coin)
-    report.unbacked_coin = coin_close - bank_close
+    report.unbacked_coin = max(coin_close - bank_close, 0)
+    report.money_without_coin = max(bank_close - coin_close, 0)
 
     states = line_states(book, period)
     report.line_states = {s: sum(1 for x in states if x.state == s) for s in STATES}

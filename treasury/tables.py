@@ -88,3 +88,7 @@ def print_report(console: Console, report: PeriodReport) -> None:
         console.print(table)
     colour = "green" if report.unbacked_coin == 0 else "red"
     console.print(f"coin without money behind it: [{colour}]{pounds(report.unbacked_coin)}[/]")
+    if report.money_without_coin:
+        console.print(
+            f"money in the bank not yet minted: [yellow]{pounds(report.money_without_coin)}[/]"
+        )

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from eccoo.treasury.book import Book
 from eccoo.treasury.chain import sync_movements
+from eccoo.treasury.importing import import_statement
 from eccoo.treasury.report import period_report
 from eccoo.treasury.settings import TreasurySettings
+from eccoo.treasury.statements import read_statement
 from fixtures.ledger import FEE_BPS
+from fixtures.statements import UK_BANK_CSV
 
 
 def test_pots_contribution_and_unbacked_coin(ledger, tmp_path):
@@ -30,4 +33,19 @@ def test_pots_contribution_and_unbacked_coin(ledger, tmp_path):
             "Commons Contribution": fee,
         }
         assert report.unbacked_coin == 1_000_000  # no bank statement yet
+        assert report.money_without_coin == 0
         assert not report.closes
+
+
+def test_money_not_yet_minted_is_shown_the_other_way_round(tmp_path):
+    statement = tmp_path / "nov.csv"
+    statement.write_text(UK_BANK_CSV)
+    with Book(tmp_path / "book.sqlite3") as book:
+        import_statement(book, read_statement(statement), statement, who="tess")
+        report = period_report(book, "2026-11")
+        assert (report.unbacked_coin, report.money_without_coin) == (0, 10_000 + 125_050 - 1_000)
+        assert report.line_states["unmatched"] == 3 and not report.closes
+        assert {a.account: (a.opening, a.closing) for a in report.accounts} == {
+            "bank:bank": (0, 134_050)
+        }
+        assert period_report(book, "2026-12").accounts[0].opening == 134_050
