@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -186,15 +186,22 @@ def test_a_month_from_statement_to_lock(treasurers_month, tmp_path):
         matching.reject(book, rest.id, _movement(book, "BANK-103"), "tess")
     with pytest.raises(sqlite3.IntegrityError, match="period locked"):  # the book's own guard
         book.db.execute("UPDATE bank_lines SET amount = 1 WHERE id = ?", (rest.id,))
+    next_month = (today.replace(day=28) + timedelta(days=5)).isoformat()
     late = _statement(tmp_path, "late.csv", [("BANK-106", 700), ("BANK-107", 800)], today)
+    late.write_text(late.read_text().replace(today.isoformat(), next_month, 1))
     before = book.db.execute("SELECT count(*) FROM bank_lines").fetchone()[0]
-    with pytest.raises(PeriodLocked, match=r"line 2 .* is locked; nothing was imported"):
+    # Line 2 is in an open month, line 3 in the locked one: neither is imported.
+    with pytest.raises(PeriodLocked, match=r"line 3 .* is locked; nothing was imported"):
         _import(book, late)
     assert book.db.execute("SELECT count(*) FROM bank_lines").fetchone()[0] == before
     import_statement(
         book, read_statement(late, profile=PROFILES["eccoo"]), late, who="tess", book_late=True
     )
-    assert {s.period for s in matching.line_states(book) if s.reference == "BANK-106"} != {period}
+    assert {
+        s.reference: s.period
+        for s in matching.line_states(book)
+        if s.reference in ("BANK-106", "BANK-107")
+    } == {"BANK-106": next_month[:7], "BANK-107": next_month[:7]}
 
     # A mint made after the lock is read into the first open month, not the locked one.
     receipt = operator.transact(
