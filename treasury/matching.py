@@ -258,7 +258,8 @@ def reject(book: Book, line_id: int, movement_id: int, who: str, reason: str = "
 def reconcile_cleared(
     book: Book, period: str, who: str, line_ids: list[int] | None = None
 ) -> list[int]:
-    """Accepts cleared lines of `period` (all, or those named) as reconciled."""
+    """Accepts cleared lines of `period` (all, or those named) as reconciled, each with the
+    other lines of its group, so a reconciled group can never be taken apart."""
     if book.locked(period):
         raise PeriodLocked(f"{period} is locked; nothing in it changes", field="period")
     with book.transaction() as db:
@@ -268,19 +269,29 @@ def reconcile_cleared(
             if line_ids is not None
             else [i for i, s in states.items() if s.state == "cleared"]
         )
+        by_line, by_movement = _groups(book)
+        done: list[int] = []
         for line_id in chosen:
             state = states.get(line_id)
             if state is None:
                 raise UnknownRecord(f"no bank line {line_id} in {period}", field="line")
+            if state.state == "reconciled" and line_id in done:
+                continue
             if state.state != "cleared":
                 raise InvalidDecision(
                     f"bank line {line_id} is {state.state}, not cleared "
                     f"(bank minus chain: {state.difference})",
                     field="line",
                 )
-            db.execute(
-                "UPDATE bank_lines SET reconciled_at = ?, reconciled_by = ? WHERE id = ?",
-                (now_utc(), who, line_id),
-            )
-            book.record(who, "reconcile", line_id=line_id, period=period)
-    return chosen
+            group, _ = _component(line_id, by_line, by_movement)
+            for member in sorted(group - set(done)):
+                db.execute(
+                    "UPDATE bank_lines SET reconciled_at = ?, reconciled_by = ? WHERE id = ?",
+                    (now_utc(), who, member),
+                )
+                book.record(who, "reconcile", line_id=member, period=period)
+                done.append(member)
+            for member in group:  # the rest of the group is no longer merely cleared
+                if member in states:
+                    states[member].state = "reconciled"
+    return done

@@ -167,7 +167,13 @@ def test_a_month_from_statement_to_lock(treasurers_month, tmp_path):
     )
     matching.confirm(book, rest.id, [_movement(book, "BANK-103")], "tess")
     assert {_state(book, r).state for r in ("BANK-103", "BANK-103 BALANCE")} == {"cleared"}
-    assert len(matching.reconcile_cleared(book, period, "tess")) == 2
+    # Accepting one line of a group accepts the group: it cannot be taken apart afterwards.
+    assert sorted(matching.reconcile_cleared(book, period, "tess", [rest.id])) == [
+        short.id,
+        rest.id,
+    ]
+    with pytest.raises(InvalidDecision, match="already reconciled"):
+        matching.reject(book, short.id, _movement(book, "BANK-103"), "tess")
 
     closed = lock_period(book, period, "tess")
     assert closed.closes and closed.unbacked_coin == 0
