@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from eccoo.treasury.errors import BookBusy, PeriodLocked, UnknownRecord
+from eccoo.treasury.errors import BookBusy, InvalidDecision, PeriodLocked, UnknownRecord
 
 SCHEMA_VERSION = "1"
 
@@ -162,6 +162,11 @@ class Book:
             if "period locked" in str(exc):
                 raise PeriodLocked(
                     "that month is locked; nothing in it changes", field="period"
+                ) from None
+            if "invoice issued" in str(exc):
+                raise InvalidDecision(
+                    "an issued invoice never changes; correct it with a credit note",
+                    field="invoice",
                 ) from None
             raise
         except BaseException:
