@@ -164,10 +164,7 @@ class Book:
                     "that month is locked; nothing in it changes", field="period"
                 ) from None
             if "invoice issued" in str(exc):
-                raise InvalidDecision(
-                    "an issued invoice never changes; correct it with a credit note",
-                    field="invoice",
-                ) from None
+                raise InvalidDecision("an issued invoice never changes", field="invoice") from None
             raise
         except BaseException:
             self.db.execute("ROLLBACK")

@@ -1,6 +1,6 @@
 """Invoices to funders for a locked month: per pot and funder, the visits paid from that
 funder's share of the pot, numbered in one sequence and immutable once issued (the book's
-triggers refuse any change; a correction is a credit note in a later month).
+triggers refuse any change).
 
 Givers appear by pseudonymous member id only. This module never reads the chain.
 """
