@@ -32,7 +32,7 @@ _GROUPS = [
     ("eccoo.services.cli", "app", "services"),
     ("eccoo.node.cli", "app", "network"),
     ("eccoo.client.cli", "app", "contracts"),
-    ("eccoo.client.treasury_cli", "app", "treasury"),
+    ("eccoo.treasury.cli", "app", "treasury"),
     ("eccoo.graph_sync.cli", "app", "index"),
     ("eccoo.gateway.cli", "app", "gateway"),
 ]

@@ -9,7 +9,7 @@ from eccoo.settings import REPO_ROOT
 
 BIN = REPO_ROOT / ".venv" / "bin"
 # Every package is type-checked, and the benchmarks.
-TYPED = ["eccoo", "node", "client", "graph_sync", "gateway", "bench"]
+TYPED = ["eccoo", "node", "client", "graph_sync", "gateway", "treasury", "bench"]
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess:

@@ -1,4 +1,5 @@
-"""`eccoo treasury reconcile`: the treasurer's check of the ledger against the bank.
+"""`eccoo treasury reconcile`: the one-shot check of the ledger against a bank CSV and the
+funders' remittances, without a book (the book's commands are in cli.py).
 
 Exit status 0 when everything matches, 1 when something is left over (so a scheduled
 run can alert), 2 on bad input. Statement files are read locally and never sent anywhere.
@@ -23,11 +24,9 @@ from eccoo.client.reconcile import (
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(no_args_is_help=True, help="Treasurer tools: reconcile the ledger.")
 console = Console()
 
 
-@app.command("reconcile")
 def reconcile_command(
     network_dir: Annotated[Path, typer.Option("--network-dir", help="network folder")],
     bank_csv: Annotated[Path, typer.Option("--bank-csv", help="date,reference,amount_pence")],
