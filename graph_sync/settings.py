@@ -45,8 +45,10 @@ class GraphSettings(BaseSettings):
     # reorg can be undone. A reorg deeper than this stops the indexer.
     confirmations: int = Field(default=12, ge=1, le=10_000)
 
-    # eth_getLogs block ranges adapt between these bounds to land near target_logs.
-    initial_range: int = Field(default=2_000, ge=1)
+    # eth_getLogs block ranges adapt between these bounds to land near target_logs. The
+    # first range is small so that the first write starts early: every later range is
+    # fetched while the one before it is written, and the range doubles while logs are few.
+    initial_range: int = Field(default=16, ge=1)
     min_range: int = Field(default=1, ge=1)
     max_range: int = Field(default=50_000, ge=1)
     target_logs: int = Field(default=4_000, ge=10)

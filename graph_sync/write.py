@@ -1,8 +1,9 @@
 """Stage 4, write: one Neo4j write transaction per batch, cursor included.
 
 A batch's events, the unfinalized block headers and the new cursor commit together, so
-a crash at any instant leaves either all of a batch or none of it. Every statement
-MERGEs, because the driver may re-run a transaction whose commit it could not confirm.
+a crash at any instant leaves either all of a batch or none of it. The driver may re-run
+a transaction whose commit it could not confirm: the re-run finds the batch's first event
+already there and changes nothing, so events are CREATEd rather than MERGEd one by one.
 """
 
 from __future__ import annotations
@@ -49,6 +50,17 @@ def _write_cursor(tx: Any, cursor: Cursor) -> None:
         timestamp=cursor.timestamp,
         deployment=cursor.deployment,
     ).consume()
+
+
+def _written(tx: Any, block_hash: str, log_index: int) -> bool:
+    return (
+        tx.run(
+            "MATCH (e:Event {block_hash: $block_hash, log_index: $log_index}) RETURN count(e) AS n",
+            block_hash=block_hash,
+            log_index=log_index,
+        ).single()["n"]
+        > 0
+    )
 
 
 class GraphWriter:
@@ -99,7 +111,11 @@ class GraphWriter:
             for h in window
         ]
 
+        first = (events[0].block_hash, events[0].log_index) if events else None
+
         def work(tx: Any) -> None:
+            if first is not None and _written(tx, *first):
+                return  # committed by an earlier attempt whose answer was lost
             for template, rows in grouped:
                 query = self._queries.get(template)
                 if query is None:

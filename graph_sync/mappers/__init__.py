@@ -120,12 +120,12 @@ def group_rows(
 
 
 def event_query(template: Template) -> str:
-    """The statement for one template: events already in the graph are skipped whole
-    (their links were written with them), so a re-run transaction changes nothing."""
+    """The statement for one template. It CREATEs: the writer runs it only for a batch
+    whose first event is not yet in the graph, and a batch commits whole (see
+    `GraphWriter.write_batch`), so no event of it can be there; the uniqueness constraint
+    on (block_hash, log_index) turns any mistake into an error, never a duplicate."""
     return (
         "UNWIND $rows AS row\n"
-        "OPTIONAL MATCH (seen:Event {block_hash: row.block_hash, log_index: row.log_index})\n"
-        "WITH row WHERE seen IS NULL\n"
         f"CREATE (e:Event:Mirror:{template.label} {{block_hash: row.block_hash, "
         "log_index: row.log_index, block: row.block, tx_hash: row.tx_hash, "
         "timestamp: row.timestamp, contract: row.contract, name: row.name, args: row.args})\n"
