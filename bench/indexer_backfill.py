@@ -116,7 +116,7 @@ def naive_backfill(settings: Any, head: int, limit: int) -> dict[str, Any]:
         ][:limit]
         started = time.perf_counter()
         for event in events:
-            cursor = Cursor(event.block, event.block_hash, event.timestamp, indexer.deployment.key)
+            cursor = Cursor(event.block, event.block_hash, event.timestamp, indexer.deployment_key)
             indexer.writer.write_batch([event], cursor, [], finalized_below=0)
         elapsed = time.perf_counter() - started
     return {
