@@ -103,17 +103,16 @@ def naive_backfill(settings: Any, head: int, limit: int) -> dict[str, Any]:
 
     _drop(settings)
     with Indexer(settings) as indexer:
-        fetched = indexer.fetcher.fetch(
-            indexer.deployment.start_block, head, window_start=head, parent_hash=None
-        )
-        events = [
-            e
-            for e in (
-                indexer.decoder.decode(log, fetched.headers[int(log["blockNumber"], 16)])
-                for log in fetched.logs
-            )
-            if e is not None
-        ][:limit]
+        events: list[Any] = []
+        first, parent = indexer.deployment.start_block, None
+        while len(events) < limit and first <= head:  # ranges adapt: read until enough
+            fetched = indexer.fetcher.fetch(first, head, window_start=head, parent_hash=parent)
+            for log in fetched.logs:
+                event = indexer.decoder.decode(log, fetched.headers[int(log["blockNumber"], 16)])
+                if event is not None:
+                    events.append(event)
+            first, parent = fetched.last + 1, fetched.headers[fetched.last].hash
+        events = events[:limit]
         started = time.perf_counter()
         for event in events:
             cursor = Cursor(event.block, event.block_hash, event.timestamp, indexer.deployment_key)
