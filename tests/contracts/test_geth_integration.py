@@ -109,7 +109,7 @@ def test_deploy_then_one_appointment_through_the_forwarder(clique_ledger):
         assert n_coin.functions.balanceOf(coop).call() >= contribution
         assert n_pots.functions.balanceOf(pot_id, LA).call() == 6_000 - 3_525
         record = n_care.functions.appointmentOf(appointment).call()
-        assert record[5] == STATUS.PAID and record[11:] == [price, price, 525, 225]
+        assert record[5] == STATUS.PAID and list(record[11:]) == [price, price, 525, 225]
         logs = n_care.events.AppointmentPaid().get_logs(from_block=paid["blockNumber"],
                                                         to_block=paid["blockNumber"])  # fmt: skip
         assert [dict(log["args"]) for log in logs] == [dict(paid_event["args"])]
