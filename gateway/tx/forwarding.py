@@ -45,7 +45,7 @@ GAS_LIMITS = {
     "confirm": 90_000,
     "cancel": 90_000,
     "dispute": 120_000,
-    "resolveDispute": 300_000,
+    "resolveDispute": 330_000,
     "releasePayment": 400_000,
     "anchorCareNote": 100_000,
     "registerMember": 120_000,
