@@ -108,10 +108,14 @@ def measure(network_dir: Path) -> tuple[list[tuple[str, str, int]], dict[str, ob
     receipt = as_funder.transact(pots.functions.deposit(pot, NHS, 1_000))
     rows.append(("FundingPots.deposit", "direct (member)", receipt["gasUsed"]))
 
+    member("CareLedger.setHourlyRate", giver, care, "setHourlyRate", 2_000)
+    member("CareLedger.setHourlyRate", giver, care, "setHourlyRate", 1_900)  # changing it
+    direct("FundingPots.setHourlyCap", pots.functions.setHourlyCap(pot, LA, 3_000))
+
     def book() -> int:
         start = w3.eth.get_block("latest")["timestamp"] - 60
-        receipt = member("CareLedger.book", arranger, care, "book", receiver.address,
-                         giver.address, start, 60, 2_000, pot)  # fmt: skip
+        receipt = member("CareLedger.book (one funder capped)", arranger, care, "book",
+                         receiver.address, giver.address, start, 60, pot)  # fmt: skip
         [event] = care.events.AppointmentBooked().process_receipt(receipt, errors=DISCARD)
         return int(event["args"]["appointmentId"])
 
@@ -126,15 +130,15 @@ def measure(network_dir: Path) -> tuple[list[tuple[str, str, int]], dict[str, ob
     member("CareLedger.resolveDispute (partial pay)", coordinator, care, "resolveDispute",
            disputed, 1_000)  # fmt: skip
     start = w3.eth.get_block("latest")["timestamp"] + 3_600
-    receipt = member("CareLedger.book", arranger, care, "book", receiver.address, giver.address,
-                     start, 60, 2_000, pot)  # fmt: skip
+    receipt = member("CareLedger.book (one funder capped)", arranger, care, "book",
+                     receiver.address, giver.address, start, 60, pot)  # fmt: skip
     [event] = care.events.AppointmentBooked().process_receipt(receipt, errors=DISCARD)
     later = event["args"]["appointmentId"]
     member("CareLedger.cancel", receiver, care, "cancel", later)
     direct("FundingPots.refund", pots.functions.refund(pot, LA, 1_000, funder.address))
     direct("CareCoin.burn (own balance)", coin.functions.burn(operator.address, 1,
                                                              keccak(text="payout")))  # fmt: skip
-    direct("CareLedger.setFee", care.functions.setFee(250))
+    direct("CareLedger.setContributionRates", care.functions.setContributionRates(1_800, 800))
     direct("CareCoin.pause", coin.functions.pause())
     direct("CareCoin.unpause", coin.functions.unpause())
     info = {"chain_id": manifest.chain_id, "validators": len(manifest.validators),

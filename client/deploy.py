@@ -49,7 +49,7 @@ def deploy_contracts(
     artifacts: dict[str, Artifact] | None = None,
     progress: Progress | None = None,
 ) -> Deployment:
-    """Deploys and wires everything; `deployer` becomes admin, treasurer and fee account."""
+    """Deploys and wires everything; `deployer` is admin, treasurer and contribution account."""
     settings = settings or ContractsSettings()
     artifacts = artifacts or load_artifacts(settings)
     say = progress or (lambda _msg: None)
@@ -80,7 +80,15 @@ def deploy_contracts(
     membership = create("Membership", forwarder, me, member_id_for(me))
     coin = create("CareCoin", forwarder, me, membership)
     pots = create("FundingPots", forwarder, membership, coin)
-    ledger = create("CareLedger", forwarder, membership, coin, pots)
+    ledger = create(
+        "CareLedger",
+        forwarder,
+        membership,
+        coin,
+        pots,
+        settings.payer_contribution_bps,
+        settings.giver_contribution_bps,
+    )
     deployment = Deployment(w3.eth.chain_id, deployed)
 
     say("wiring roles")
@@ -90,8 +98,7 @@ def deploy_contracts(
     sender.transact(deployment.contract(w3, "FundingPots").functions.setLedger(ledger))
     sender.transact(deployment.contract(w3, "CareCoin").functions.grantRole(TREASURER_ROLE, me))
     care_ledger = deployment.contract(w3, "CareLedger")
-    sender.transact(care_ledger.functions.setFeeAccount(me))
-    sender.transact(care_ledger.functions.setFee(settings.fee_bps))
+    sender.transact(care_ledger.functions.setContributionAccount(me))
     return deployment
 
 
@@ -123,7 +130,7 @@ def verify_deployment(w3: Web3, deployment: Deployment, *, operator: str) -> Non
         "operator is admin": m.functions.hasHat(operator, HAT_ADMIN).call(),
         "operator wears the treasurer hat": m.functions.hasHat(operator, HAT_TREASURER).call(),
         "operator holds TREASURER_ROLE": coin.functions.hasRole(TREASURER_ROLE, operator).call(),
-        "fee account set": ledger.functions.feeAccount().call() != ZERO_ADDRESS,
+        "contribution account set": ledger.functions.contributionAccount().call() != ZERO_ADDRESS,
     }
     problems = [name for name, ok in checks.items() if not ok]
     if problems:

@@ -20,8 +20,10 @@ class ContractsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ECCOO_CONTRACTS_", extra="ignore")
 
     build_dir: Path = REPO_ROOT / "build" / "contracts"
-    # The cooperative's fee set at deployment, in basis points of each payment (2 %).
-    fee_bps: int = Field(default=200, ge=0, le=10_000)
+    # The Commons Contribution set at deployment, in basis points of the price: the payer's
+    # on top (17.5 %) and the giver's taken from it (7.5 %), the cooperative's published figures.
+    payer_contribution_bps: int = Field(default=1750, ge=0, le=10_000)
+    giver_contribution_bps: int = Field(default=750, ge=0, le=10_000)
     # How long to wait for one transaction to be mined before giving up, in seconds.
     receipt_timeout: float = Field(default=120.0, gt=0)
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 pragma solidity 0.8.28;
 
-import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {CommonsContribution} from "./CommonsContribution.sol";
 import {Hats} from "./Hats.sol";
-import {ICareLedger} from "./interfaces/ICareLedger.sol";
+import {CareLedgerPricing} from "./CareLedgerPricing.sol";
 import {IFundingPots} from "./interfaces/IFundingPots.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
 
@@ -16,14 +16,18 @@ import {IMembership} from "./interfaces/IMembership.sol";
  * Booked -> (giver) Delivered -> (receiver or arranger) Confirmed -> (anyone) Paid.
  * Booked -> Cancelled before the start; Delivered -> Disputed within the dispute window;
  * a coordinator resolves a dispute by paying in full, in part, or voiding (Voided).
- * Payment = floor(ratePerHour * durationMinutes / 60) pennies, drawn from the receiver's pot;
- * the fee (basis points, floored) goes to the fee account and the rest to the giver, so
- * fee + giver share = payment. An appointment is paid at most once: Paid is terminal.
+ * A giver sets their own hourly rate; a booking is priced from it when booked:
+ * price = floor(rate * durationMinutes / 60) pennies. The Commons Contribution (two basis
+ * point figures the admin hat sets, fixed per appointment at booking) is added on top for the
+ * payer and taken from the giver's price (see CommonsContribution): the receiver's pot pays
+ * price + payer contribution, the giver receives price - giver contribution, and both
+ * contributions go to the contribution account. A booking whose hourly price to the pot is
+ * over a funder's cap is refused. An appointment is paid at most once: Paid is terminal.
  * The two signatures (delivered, confirmed) always come from two people: the giver never
  * confirms or disputes, the receiver's arranger is never the giver (checked at booking and
  * again at confirmation, since arrangers change), and no party or arranger resolves a dispute.
  */
-contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
+contract CareLedger is CareLedgerPricing, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     uint8 public constant STATUS_NONE = 0;
@@ -39,10 +43,7 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
     uint8 public constant OUTCOME_PARTIAL = 1;
     uint8 public constant OUTCOME_FULL = 2;
 
-    uint16 public constant MAX_FEE_BPS = 10_000;
     uint32 public constant MAX_DURATION_MINUTES = 24 * 60;
-    /// @notice Upper bound on the hourly rate in pennies (10 million pounds an hour).
-    uint256 public constant MAX_RATE_PER_HOUR = 1e9;
     /// @notice How far before the booking block's time a start may lie, in seconds. A member
     /// picks "now" on their own clock; the request then waits in a relayer's queue and for the
     /// next Clique block, so a start of "now" may be a little in the past when sealed. Five
@@ -50,50 +51,45 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
     /// delivered the moment it is booked.
     uint64 public constant START_GRACE = 5 minutes;
 
-    IMembership public immutable membership;
     IERC20 public immutable coin;
     IFundingPots public immutable pots;
 
-    uint16 public feeBps;
-    address public feeAccount;
     uint32 public disputeWindow = 7 days;
     uint256 public appointmentCount;
 
     mapping(uint256 appointmentId => Appointment) private _appointments;
     mapping(bytes32 noteHash => uint256 appointmentId) private _noteAppointments;
 
-    constructor(address trustedForwarder, IMembership membership_, IERC20 coin_, IFundingPots pots_)
-        ERC2771Context(trustedForwarder)
-    {
-        membership = membership_;
+    /// @param payerBps_ the payer's contribution at deployment (basis points)
+    /// @param giverBps_ the giver's contribution at deployment (basis points)
+    constructor(
+        address trustedForwarder,
+        IMembership membership_,
+        IERC20 coin_,
+        IFundingPots pots_,
+        uint16 payerBps_,
+        uint16 giverBps_
+    ) CareLedgerPricing(trustedForwarder, membership_, payerBps_, giverBps_) {
         coin = coin_;
         pots = pots_;
     }
 
-    modifier onlyHat(uint8 hat) {
-        address sender = _msgSender();
-        if (!membership.hasHat(sender, hat)) revert CareLedgerMissingHat(sender, hat);
-        _;
-    }
-
     // ---------------------------------------------------------------- lifecycle
 
-    /// @notice Books care for `receiver` by `giver`, paid from pot `potId`.
+    /// @notice Books care for `receiver` by `giver`, paid from pot `potId`, at the giver's
+    /// hourly rate and today's contribution rates (both fixed for this appointment).
     /// @dev The receiver, the receiver's arranger or a coordinator may book. The giver is
     /// never the receiver nor the receiver's arranger, and `start` is not before the block
-    /// time minus START_GRACE.
+    /// time minus START_GRACE. The hourly price to the pot (rate plus payer contribution)
+    /// is not over any current funder's cap.
     /// @return appointmentId the new appointment's id (ids start at 1)
-    function book(
-        address receiver,
-        address giver,
-        uint64 start,
-        uint32 durationMinutes,
-        uint256 ratePerHour,
-        uint256 potId
-    ) external returns (uint256 appointmentId) {
+    function book(address receiver, address giver, uint64 start, uint32 durationMinutes, uint256 potId)
+        external
+        returns (uint256 appointmentId)
+    {
         address arranger = _checkBooker(receiver);
         if (arranger != address(0) && giver == arranger) revert CareLedgerArrangerIsGiver(receiver, giver);
-        uint256 amount = _checkBooking(receiver, giver, start, durationMinutes, ratePerHour, potId);
+        (uint256 ratePerHour, uint256 amount) = _checkBooking(receiver, giver, start, durationMinutes, potId);
         appointmentId = ++appointmentCount;
         Appointment storage a = _appointments[appointmentId];
         a.receiver = receiver;
@@ -102,12 +98,12 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
         a.start = start;
         a.durationMinutes = durationMinutes;
         a.status = STATUS_BOOKED;
+        a.payerContributionBps = payerContributionBps;
+        a.giverContributionBps = giverContributionBps;
         a.potId = potId;
         a.ratePerHour = ratePerHour;
         a.amount = amount;
-        emit AppointmentBooked(
-            appointmentId, receiver, giver, arranger, potId, start, durationMinutes, ratePerHour, amount
-        );
+        _emitBooked(appointmentId, a);
     }
 
     /// @notice The giver marks the appointment delivered, at or after its start.
@@ -199,20 +195,6 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
 
     // -------------------------------------------------------------------- admin
 
-    /// @notice Sets the cooperative's fee in basis points of each payment. Admin only.
-    function setFee(uint16 feeBps_) external onlyHat(Hats.ADMIN) {
-        if (feeBps_ > MAX_FEE_BPS) revert CareLedgerInvalidFee(feeBps_);
-        feeBps = feeBps_;
-        emit FeeSet(feeBps_, _msgSender());
-    }
-
-    /// @notice Sets the registered account fees are paid to. Admin only.
-    function setFeeAccount(address account) external onlyHat(Hats.ADMIN) {
-        if (!membership.isRegistered(account)) revert CareLedgerUnregisteredAccount(account);
-        feeAccount = account;
-        emit FeeAccountSet(account, _msgSender());
-    }
-
     /// @notice Sets how long after delivery a dispute may be raised, in seconds. Admin only.
     function setDisputeWindow(uint32 seconds_) external onlyHat(Hats.ADMIN) {
         if (seconds_ == 0) revert CareLedgerInvalidDisputeWindow(seconds_);
@@ -243,15 +225,12 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
         }
     }
 
-    /// @dev Validates a booking and returns its payment in pennies.
-    function _checkBooking(
-        address receiver,
-        address giver,
-        uint64 start,
-        uint32 durationMinutes,
-        uint256 ratePerHour,
-        uint256 potId
-    ) internal view returns (uint256 amount) {
+    /// @dev Validates a booking and returns the giver's rate and the price in pennies.
+    function _checkBooking(address receiver, address giver, uint64 start, uint32 durationMinutes, uint256 potId)
+        internal
+        view
+        returns (uint256 ratePerHour, uint256 amount)
+    {
         if (!membership.hasHat(receiver, Hats.CARE_RECEIVER)) revert CareLedgerMissingHat(receiver, Hats.CARE_RECEIVER);
         if (!membership.hasHat(giver, Hats.CARE_GIVER)) revert CareLedgerMissingHat(giver, Hats.CARE_GIVER);
         if (giver == receiver) revert CareLedgerInvalidParties(receiver, giver);
@@ -261,28 +240,59 @@ contract CareLedger is ICareLedger, ERC2771Context, ReentrancyGuard {
         uint256 earliest = block.timestamp > START_GRACE ? block.timestamp - START_GRACE : 0;
         if (start < earliest) revert CareLedgerStartTooEarly(start, earliest);
         if (durationMinutes == 0 || durationMinutes > MAX_DURATION_MINUTES) revert CareLedgerInvalidDuration(durationMinutes);
-        if (ratePerHour == 0 || ratePerHour > MAX_RATE_PER_HOUR) revert CareLedgerInvalidRate(ratePerHour);
-        // Both factors are bounded above, so the product cannot overflow.
-        amount = (ratePerHour * durationMinutes) / 60;
+        ratePerHour = _hourlyRates[giver];
+        if (ratePerHour == 0) revert CareLedgerNoHourlyRate(giver);
+        // Both factors are bounded above (setHourlyRate, MAX_DURATION_MINUTES): no overflow.
+        amount = CommonsContribution.price(ratePerHour, durationMinutes);
         if (amount == 0) revert CareLedgerZeroPayment(ratePerHour, durationMinutes);
         address potReceiver = pots.receiverOf(potId);
         if (potReceiver == address(0)) revert CareLedgerUnknownPot(potId);
         if (potReceiver != receiver) revert CareLedgerPotMismatch(potId, receiver);
+        (bytes32 funderId, uint256 cap) = pots.lowestHourlyCap(potId);
+        (uint256 payerPerHour,) = CommonsContribution.split(ratePerHour, payerContributionBps, 0);
+        uint256 pricePerHour = ratePerHour + payerPerHour;
+        if (cap != 0 && pricePerHour > cap) revert CareLedgerOverFunderCap(potId, funderId, cap, pricePerHour);
     }
 
+    function _emitBooked(uint256 appointmentId, Appointment storage a) internal {
+        (uint256 payerContribution, uint256 giverContribution) =
+            CommonsContribution.split(a.amount, a.payerContributionBps, a.giverContributionBps);
+        emit AppointmentBooked(
+            appointmentId,
+            a.receiver,
+            a.giver,
+            a.arranger,
+            a.potId,
+            a.start,
+            a.durationMinutes,
+            a.ratePerHour,
+            a.amount,
+            payerContribution,
+            giverContribution
+        );
+    }
+
+    /// @dev Pays `paidAmount` of the price (all of it, or what a resolution awarded) with the
+    /// contribution rates fixed at booking: the pot pays price + payer contribution.
     function _pay(uint256 appointmentId, Appointment storage a, uint256 paidAmount) internal {
-        // paidAmount <= MAX_RATE_PER_HOUR * MAX_DURATION_MINUTES, so this cannot overflow.
-        uint256 fee = (paidAmount * feeBps) / MAX_FEE_BPS;
-        address feeTo = feeAccount;
-        if (fee > 0 && feeTo == address(0)) revert CareLedgerFeeAccountNotSet();
-        uint256 giverShare = paidAmount - fee;
+        // paidAmount <= MAX_RATE_PER_HOUR * MAX_DURATION_MINUTES, so nothing here can overflow.
+        (uint256 payerContribution, uint256 giverContribution) =
+            CommonsContribution.split(paidAmount, a.payerContributionBps, a.giverContributionBps);
+        uint256 contribution = payerContribution + giverContribution;
+        address contributionTo = contributionAccount;
+        if (contribution > 0 && contributionTo == address(0)) revert CareLedgerContributionAccountNotSet();
+        uint256 giverShare = paidAmount - giverContribution;
+        uint256 drawn = paidAmount + payerContribution;
         a.status = STATUS_PAID;
         a.paidAmount = paidAmount;
-        a.fee = fee;
-        emit AppointmentPaid(appointmentId, a.giver, a.potId, paidAmount, giverShare, fee);
-        pots.drawForAppointment(a.potId, appointmentId, paidAmount);
+        a.payerContribution = payerContribution;
+        a.giverContribution = giverContribution;
+        emit AppointmentPaid(
+            appointmentId, a.giver, a.potId, drawn, giverShare, payerContribution, giverContribution
+        );
+        pots.drawForAppointment(a.potId, appointmentId, drawn);
         if (giverShare > 0) coin.safeTransfer(a.giver, giverShare);
-        if (fee > 0) coin.safeTransfer(feeTo, fee);
+        if (contribution > 0) coin.safeTransfer(contributionTo, contribution);
     }
 
     function _appointment(uint256 appointmentId) internal view returns (Appointment storage a) {

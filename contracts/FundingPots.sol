@@ -18,6 +18,9 @@ import {IMembership} from "./interfaces/IMembership.sol";
  * each share is floored and the remainder goes to the funder with the largest share (ties:
  * lowest index), so the draws always sum to the payment exactly. If any funder is short the
  * whole draw reverts with FundingPotsInsufficientFunds.
+ * A funder may cap the hourly price it pays from its share (the giver's rate plus the payer's
+ * Commons Contribution, in pennies an hour; zero means no cap). The treasurer records the cap
+ * the funder agreed, as with shares; the CareLedger refuses a booking over the lowest cap.
  */
 contract FundingPots is IFundingPots, ERC2771Context, ReentrancyGuard {
     using SafeERC20 for IERC20;
@@ -47,6 +50,7 @@ contract FundingPots is IFundingPots, ERC2771Context, ReentrancyGuard {
 
     mapping(uint256 potId => Pot) private _pots;
     mapping(uint256 potId => mapping(bytes32 funderId => FunderAccount)) private _accounts;
+    mapping(uint256 potId => mapping(bytes32 funderId => uint256 capPerHour)) private _hourlyCaps;
 
     event LedgerSet(address indexed ledger, address indexed by);
     event PotCreated(uint256 indexed potId, address indexed receiver, address indexed by);
@@ -54,6 +58,7 @@ contract FundingPots is IFundingPots, ERC2771Context, ReentrancyGuard {
     event Deposited(uint256 indexed potId, bytes32 indexed funderId, address indexed from, uint256 amount);
     event Drawn(uint256 indexed potId, bytes32 indexed funderId, uint256 indexed appointmentId, uint256 amount);
     event Refunded(uint256 indexed potId, bytes32 indexed funderId, address indexed to, uint256 amount);
+    event HourlyCapSet(uint256 indexed potId, bytes32 indexed funderId, uint256 capPerHour, address indexed by);
 
     error FundingPotsMissingHat(address account, uint8 hat);
     error FundingPotsInvalidAccount(address account);
@@ -166,7 +171,36 @@ contract FundingPots is IFundingPots, ERC2771Context, ReentrancyGuard {
         coin.safeTransfer(to, amount);
     }
 
+    /// @notice Records the most `funderId` pays an hour from its share of pot `potId` (the
+    /// giver's rate plus the payer's contribution, in pennies); zero removes the cap. Treasurer only.
+    /// @dev Applies to bookings made afterwards; a booked appointment keeps its price.
+    function setHourlyCap(uint256 potId, bytes32 funderId, uint256 capPerHour) external onlyHat(Hats.TREASURER) {
+        Pot storage pot = _pot(potId);
+        if (!_isFunder(pot, funderId)) revert FundingPotsUnknownFunder(potId, funderId);
+        if (capPerHour > MAX_AMOUNT) revert FundingPotsInvalidAmount(capPerHour);
+        _hourlyCaps[potId][funderId] = capPerHour;
+        emit HourlyCapSet(potId, funderId, capPerHour, _msgSender());
+    }
+
     // -------------------------------------------------------------------- views
+
+    /// @notice The hourly cap `funderId` set on pot `potId`, zero if none.
+    function hourlyCapOf(uint256 potId, bytes32 funderId) external view returns (uint256) {
+        return _hourlyCaps[potId][funderId];
+    }
+
+    /// @notice The lowest hourly cap among the pot's current funders and whose it is; a zero
+    /// cap (and funder id) when no current funder has one. Unknown pots answer zero too.
+    function lowestHourlyCap(uint256 potId) external view returns (bytes32 funderId, uint256 capPerHour) {
+        Pot storage pot = _pots[potId];
+        uint256 n = pot.funderIds.length;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 cap = _hourlyCaps[potId][pot.funderIds[i]];
+            if (cap != 0 && (capPerHour == 0 || cap < capPerHour)) {
+                (funderId, capPerHour) = (pot.funderIds[i], cap);
+            }
+        }
+    }
 
     /// @notice How `amount` would be split across the pot's funders (same order as fundersOf).
     function splitPayment(uint256 potId, uint256 amount) public view returns (uint256[] memory parts) {

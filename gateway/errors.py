@@ -44,6 +44,27 @@ class BadRequestField(GatewayError, InvalidInput):
     status_code = 422
 
 
+class OverFunderCap(BadRequestField):
+    """The hourly price to the pot is over a funder's cap; the body names the cap."""
+
+    def __init__(
+        self, message: str, *, field: str, cap_per_hour: int, price_per_hour: int, funder_id: str
+    ) -> None:
+        super().__init__(message, field=field)
+        self.cap_per_hour = cap_per_hour
+        self.price_per_hour = price_per_hour
+        self.funder_id = funder_id
+
+    def to_dict(self) -> dict[str, object]:
+        body = super().to_dict()
+        body.update(
+            cap_per_hour=self.cap_per_hour,
+            price_per_hour=self.price_per_hour,
+            funder_id=self.funder_id,
+        )
+        return body
+
+
 class IdempotencyKeyReused(GatewayError, InvalidInput):
     """The same Idempotency-Key arrived with another body."""
 

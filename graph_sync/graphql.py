@@ -64,7 +64,9 @@ class Transfer:
 class Payment:
     amount: Long
     giver_share: Long
-    fee: Long
+    payer_contribution: Long
+    giver_contribution: Long
+    contribution: Long
     block: Long
     tx_hash: str
     timestamp: Long
@@ -80,7 +82,7 @@ class PaymentTrail:
     payment: Payment | None
     draws: list[Draw]
     transfers: list[Transfer]
-    fee_account: str | None
+    contribution_account: str | None
 
 
 @strawberry.type
@@ -136,7 +138,7 @@ def trail_of(trail: dict[str, Any]) -> PaymentTrail:
         transfers=[
             Transfer(from_=t["from"], to=t["to"], amount=t["amount"]) for t in trail["transfers"]
         ],
-        fee_account=trail["fee_account"],
+        contribution_account=trail["contribution_account"],
     )
 
 

@@ -153,10 +153,10 @@ class GraphQueries:
         )
 
     def payment_trail(self, appointment_id: int) -> dict[str, Any] | None:
-        """appointment -> payment -> pot -> each funder's draw -> giver and fee account.
+        """appointment -> payment -> pot -> each funder's draw -> giver and contribution account.
 
         The transfers are only those this appointment's payment caused: the pot's transfer
-        of the draw to the ledger, then the ledger's payouts (giver share, fee) that follow
+        of the draw to the ledger, then the ledger's payouts (giver share, contribution) that follow
         it. A relayer batches many members' requests into one transaction, so the
         transaction hash alone would also catch strangers' transfers."""
         rows = self._rows(
@@ -171,7 +171,9 @@ class GraphQueries:
             "RETURN ap.id AS appointment_id, ap.receiver AS receiver, ap.giver AS giver, "
             "ap.pot_id AS pot_id, ap.amount AS booked_amount,\n"
             "  CASE WHEN pay IS NULL THEN null ELSE {amount: pay.amount, giver_share: "
-            "pay.giver_share, fee: pay.fee, block: pay.block, tx_hash: pay.tx_hash, "
+            "pay.giver_share, payer_contribution: pay.payer_contribution, giver_contribution: "
+            "pay.giver_contribution, contribution: pay.contribution, block: pay.block, "
+            "tx_hash: pay.tx_hash, "
             "timestamp: pay.timestamp} END AS payment, draws",
             id=appointment_id,
         )
@@ -185,14 +187,14 @@ class GraphQueries:
             if payment is not None
             and (d["block"], d["tx_hash"]) == (payment["block"], payment["tx_hash"])
         ]
-        trail["transfers"], trail["fee_account"] = [], None
+        trail["transfers"], trail["contribution_account"] = [], None
         if payment is not None and paid_draws:
             caused = self._caused_by(appointment_id, payment, paid_draws[-1]["log_index"])
             trail["transfers"] = [{k: t[k] for k in ("from", "to", "amount")} for t in caused]
             share = _giver_share(caused, trail["giver"], payment["giver_share"])
-            fees = [t for t in caused[1:] if t is not share]
-            if payment["fee"] and fees:
-                trail["fee_account"] = fees[0]["to"]
+            to_cooperative = [t for t in caused[1:] if t is not share]
+            if payment["contribution"] and to_cooperative:
+                trail["contribution_account"] = to_cooperative[0]["to"]
         for draw in trail["draws"]:
             del draw["tx_hash"]
         return trail
@@ -248,6 +250,32 @@ class GraphQueries:
             from_time=from_time,
             to_time=to_time,
         )
+
+    def contributions(
+        self, member: str, *, from_time: int | None = None, to_time: int | None = None
+    ) -> dict[str, dict[str, int]]:
+        """The Commons Contribution `member` paid in the period (unix times, inclusive): as a
+        giver (taken from their price) and as the payer (on top, from pots they receive care
+        from), with the payments each total covers."""
+        rows = self._rows(
+            "MATCH (pay:Payment)-[:PAYS]->(ap:Appointment)\n"
+            "WHERE (ap.giver = $member OR ap.receiver = $member)\n"
+            "  AND ($from_time IS NULL OR pay.timestamp >= $from_time)\n"
+            "  AND ($to_time IS NULL OR pay.timestamp <= $to_time)\n"
+            "WITH ap.giver = $member AS giving, ap.receiver = $member AS receiving, pay\n"
+            "RETURN sum(CASE WHEN giving THEN pay.giver_contribution ELSE 0 END) AS given,\n"
+            "  sum(CASE WHEN giving THEN 1 ELSE 0 END) AS given_payments,\n"
+            "  sum(CASE WHEN receiving THEN pay.payer_contribution ELSE 0 END) AS paid,\n"
+            "  sum(CASE WHEN receiving THEN 1 ELSE 0 END) AS paid_payments",
+            member=member.lower(),
+            from_time=from_time,
+            to_time=to_time,
+        )
+        row = rows[0]
+        return {
+            "as_giver": {"contribution": row["given"], "payments": row["given_payments"]},
+            "as_payer": {"contribution": row["paid"], "payments": row["paid_payments"]},
+        }
 
     def confirmed_unpaid(self, as_of: int | None = None) -> list[dict[str, Any]]:
         return [a for a in self.appointments(as_of) if a["status"] == 3]

@@ -13,11 +13,14 @@ interface ICareLedger {
         uint32 durationMinutes;
         uint8 status;
         uint64 deliveredAt;
+        uint16 payerContributionBps;
+        uint16 giverContributionBps;
         uint256 potId;
         uint256 ratePerHour;
         uint256 amount;
         uint256 paidAmount;
-        uint256 fee;
+        uint256 payerContribution;
+        uint256 giverContribution;
     }
 
     event AppointmentBooked(
@@ -29,7 +32,9 @@ interface ICareLedger {
         uint64 start,
         uint32 durationMinutes,
         uint256 ratePerHour,
-        uint256 amount
+        uint256 amount,
+        uint256 payerContribution,
+        uint256 giverContribution
     );
     event AppointmentDelivered(uint256 indexed appointmentId, address indexed giver, uint64 deliveredAt);
     event AppointmentConfirmed(uint256 indexed appointmentId, address indexed by);
@@ -37,12 +42,21 @@ interface ICareLedger {
     event AppointmentDisputed(uint256 indexed appointmentId, address indexed by, bytes32 reasonHash);
     event DisputeResolved(uint256 indexed appointmentId, address indexed coordinator, uint8 outcome, uint256 paidAmount);
     event AppointmentVoided(uint256 indexed appointmentId);
+    /// @notice `amount` left the pot: `giverShare` to the giver, both contributions to the
+    /// contribution account (amount = giverShare + payerContribution + giverContribution).
     event AppointmentPaid(
-        uint256 indexed appointmentId, address indexed giver, uint256 indexed potId, uint256 amount, uint256 giverShare, uint256 fee
+        uint256 indexed appointmentId,
+        address indexed giver,
+        uint256 indexed potId,
+        uint256 amount,
+        uint256 giverShare,
+        uint256 payerContribution,
+        uint256 giverContribution
     );
     event CareNoteAnchored(uint256 indexed appointmentId, bytes32 indexed noteHash, address indexed author);
-    event FeeSet(uint16 feeBps, address indexed by);
-    event FeeAccountSet(address indexed account, address indexed by);
+    event HourlyRateSet(address indexed giver, uint256 ratePerHour);
+    event ContributionRatesSet(uint16 payerBps, uint16 giverBps, address indexed by);
+    event ContributionAccountSet(address indexed account, address indexed by);
     event DisputeWindowSet(uint32 seconds_, address indexed by);
 
     error CareLedgerMissingHat(address account, uint8 hat);
@@ -62,10 +76,15 @@ interface ICareLedger {
     error CareLedgerInvalidResolution(uint256 appointmentId, uint256 paidAmount, uint256 amount);
     error CareLedgerInvalidNoteHash(bytes32 noteHash);
     error CareLedgerNoteAlreadyAnchored(bytes32 noteHash, uint256 appointmentId);
-    error CareLedgerInvalidFee(uint16 feeBps);
+    error CareLedgerInvalidContributionRates(uint16 payerBps, uint16 giverBps);
     error CareLedgerInvalidDisputeWindow(uint32 seconds_);
     error CareLedgerUnregisteredAccount(address account);
-    error CareLedgerFeeAccountNotSet();
+    error CareLedgerContributionAccountNotSet();
+    /// @notice The giver has not set an hourly rate, so they cannot be booked yet.
+    error CareLedgerNoHourlyRate(address giver);
+    /// @notice The hourly price to the pot (rate plus payer contribution) is over `capPerHour`,
+    /// the lowest cap of the pot's funders (`funderId`'s).
+    error CareLedgerOverFunderCap(uint256 potId, bytes32 funderId, uint256 capPerHour, uint256 pricePerHour);
     /// @notice `start` is earlier than `earliestStart` (the block time minus START_GRACE).
     error CareLedgerStartTooEarly(uint64 start, uint256 earliestStart);
     /// @notice The receiver's arranger (now) is also the giver: one person would sign both sides.

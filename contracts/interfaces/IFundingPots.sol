@@ -6,5 +6,7 @@ pragma solidity 0.8.28;
 interface IFundingPots {
     function receiverOf(uint256 potId) external view returns (address);
 
+    function lowestHourlyCap(uint256 potId) external view returns (bytes32 funderId, uint256 capPerHour);
+
     function drawForAppointment(uint256 potId, uint256 appointmentId, uint256 amount) external;
 }

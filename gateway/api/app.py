@@ -13,6 +13,7 @@ from eccoo.gateway.api.limits import BodySizeLimit
 from eccoo.gateway.api.routes import (
     appointments,
     coin,
+    contribution,
     events,
     forward,
     graph,
@@ -116,6 +117,7 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
         coin.router,
         treasury.router,
         appointments.router,
+        contribution.router,
         pots.router,
         events.router,
         forward.router,

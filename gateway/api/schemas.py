@@ -99,6 +99,8 @@ class TransactionPublic(BaseModel):
     block_number: int | None
     error: str | None
     error_args: str | None
+    error_field: str | None = Field(default=None, description="The request field it concerns.")
+    error_message: str | None = Field(default=None, description="The refusal in plain words.")
 
 
 class ErrorBody(BaseModel):
@@ -145,10 +147,40 @@ class BookIn(Strict):
     giver: str
     start: int = Field(gt=0, lt=2**63)
     duration_minutes: int = Field(gt=0, le=24 * 60)
-    rate_per_hour: int = Amount
     pot_id: int = Field(gt=0, lt=2**63)
 
     _check = field_validator("receiver", "giver")(checksummed)
+
+
+class HourlyRateIn(Strict):
+    rate_per_hour: int = Field(gt=0, le=10**9, description="The giver's own rate, pennies an hour.")
+
+
+class ContributionRatesIn(Strict):
+    payer_bps: int = Field(ge=0, le=10_000, description="On top of the price (1750 = 17.5 %).")
+    giver_bps: int = Field(ge=0, le=10_000, description="Taken from the price (750 = 7.5 %).")
+
+
+class ContributionRatesPublic(BaseModel):
+    payer_bps: int
+    giver_bps: int
+
+
+class QuotePublic(BaseModel):
+    """What a booking will cost, exactly as the chain will compute it (integer pennies)."""
+
+    giver: str
+    duration_minutes: int
+    pot_id: int
+    rate_per_hour: int
+    price: int
+    payer_bps: int
+    giver_bps: int
+    payer_contribution: int
+    giver_contribution: int
+    payer_pays: int = Field(description="What leaves the pot: price + payer contribution.")
+    giver_receives: int = Field(description="The giver's take-home: price - giver contribution.")
+    contribution: int = Field(description="What the cooperative receives: both contributions.")
 
 
 class DisputeIn(Strict):
@@ -170,7 +202,11 @@ class AppointmentPublic(BaseModel):
     pot_id: int
     rate_per_hour: int
     amount: int
+    payer_contribution_bps: int
+    giver_contribution_bps: int
     paid_amount: int
+    payer_contribution: int
+    giver_contribution: int
 
 
 class FunderShare(Strict):
@@ -183,6 +219,11 @@ class PotIn(Strict):
     funders: list[FunderShare] = Field(min_length=1, max_length=16)
 
     _check = field_validator("receiver")(checksummed)
+
+
+class HourlyCapIn(Strict):
+    funder_id: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
+    cap_per_hour: int = Field(ge=0, le=10**15, description="Pennies an hour; 0 lifts the cap.")
 
 
 class DepositIn(Strict):

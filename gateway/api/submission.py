@@ -11,6 +11,7 @@ from typing import Annotated
 
 from eccoo.gateway.api.deps import Caller, LedgerDep, ServicesDep, custodial_signer
 from eccoo.gateway.api.idempotency import IdempotencyKey, body_fingerprint, submit_once
+from eccoo.gateway.api.pricing import refusal_words
 from eccoo.gateway.api.schemas import SubmissionPublic, TransactionPublic
 from eccoo.gateway.parts import Services
 from eccoo.gateway.store.models import ChainTransaction
@@ -28,6 +29,7 @@ def transaction_public(tx: ChainTransaction) -> TransactionPublic:
         block_number=tx.block_number,
         error=tx.error,
         error_args=tx.error_args,
+        **refusal_words(tx.error),
     )
 
 

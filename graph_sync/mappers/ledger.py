@@ -1,5 +1,6 @@
-"""CareLedger events -> appointments (receiver, giver, arranger, pot), their status
-events, payments and care-note anchors.
+"""CareLedger events -> appointments (receiver, giver, arranger, pot, price and Commons
+Contribution), their status events, payments with both contributions, givers' hourly rates
+and care-note anchors.
 
 An appointment's status is its latest status event as of a block; nothing is
 overwritten, so a reorg only ever deletes events.
@@ -24,7 +25,9 @@ BOOKED = Template(
     + _APPT
     + "SET ap.receiver = row.receiver, ap.giver = row.giver, ap.arranger = row.arranger, "
     "ap.pot_id = row.pot, ap.start = row.start, ap.duration_minutes = row.duration, "
-    "ap.rate_per_hour = row.rate, ap.amount = row.amount, ap.booked_block = row.block\n"
+    "ap.rate_per_hour = row.rate, ap.amount = row.amount, ap.booked_block = row.block, "
+    "ap.payer_contribution = row.payer_contribution, "
+    "ap.giver_contribution = row.giver_contribution\n"
     + entity("rc", "Account", "address", "row.receiver")
     + entity("gv", "Account", "address", "row.giver")
     + entity("p", "Pot", "id", "row.pot")
@@ -55,7 +58,9 @@ RESOLVED = Template(
 PAID = Template(
     "Payment",
     "SET e.appointment_id = row.appointment, e.status = 4, e.giver = row.giver, "
-    "e.pot = row.pot, e.amount = row.amount, e.giver_share = row.giver_share, e.fee = row.fee\n"
+    "e.pot = row.pot, e.amount = row.amount, e.giver_share = row.giver_share, "
+    "e.payer_contribution = row.payer_contribution, "
+    "e.giver_contribution = row.giver_contribution, e.contribution = row.contribution\n"
     + _APPT
     + entity("gv", "Account", "address", "row.giver")
     + entity("p", "Pot", "id", "row.pot")
@@ -63,6 +68,14 @@ PAID = Template(
     + link("PAYS", "e", "ap")
     + link("TO_GIVER", "e", "gv")
     + link("FROM_POT", "e", "p"),
+)
+
+# A giver's own rate: the latest event as of a block is the rate then.
+RATE = Template(
+    "HourlyRate",
+    "SET e.giver = row.giver, e.rate_per_hour = row.rate\n"
+    + entity("gv", "Account", "address", "row.giver")
+    + link("RATE_OF", "e", "gv"),
 )
 
 NOTE = Template(
@@ -92,6 +105,8 @@ def _booked(ev: LedgerEvent) -> dict[str, object]:
         "duration": int(a["durationMinutes"]),
         "rate": money(a["ratePerHour"], "CareLedger.ratePerHour"),
         "amount": money(a["amount"], "CareLedger.AppointmentBooked.amount"),
+        "payer_contribution": money(a["payerContribution"], "CareLedger.payerContribution"),
+        "giver_contribution": money(a["giverContribution"], "CareLedger.giverContribution"),
     }
 
 
@@ -111,7 +126,11 @@ def _paid(ev: LedgerEvent) -> dict[str, object]:
         "pot": small_int(a["potId"], "CareLedger.potId"),
         "amount": money(a["amount"], "CareLedger.AppointmentPaid.amount"),
         "giver_share": money(a["giverShare"], "CareLedger.AppointmentPaid.giverShare"),
-        "fee": money(a["fee"], "CareLedger.AppointmentPaid.fee"),
+        "payer_contribution": money(a["payerContribution"], "CareLedger.payerContribution"),
+        "giver_contribution": money(a["giverContribution"], "CareLedger.giverContribution"),
+        "contribution": money(
+            a["payerContribution"] + a["giverContribution"], "CareLedger.contribution"
+        ),
     }
 
 
@@ -134,6 +153,15 @@ def register(rules: Rules) -> None:
         },
     )
     rules.on(CONTRACT, "AppointmentPaid", PAID, _paid)
+    rules.on(
+        CONTRACT,
+        "HourlyRateSet",
+        RATE,
+        lambda ev: {
+            "giver": ev.args["giver"],
+            "rate": money(ev.args["ratePerHour"], "CareLedger.ratePerHour"),
+        },
+    )
     rules.on(
         CONTRACT,
         "CareNoteAnchored",

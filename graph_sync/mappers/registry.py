@@ -1,6 +1,7 @@
 """Which mapper handles which contract: the one list to extend when a contract is added.
 
-Events without a mapper (Approval, RoleGranted, FeeSet, ExecutedForwardRequest...) are
+Events without a mapper (Approval, RoleGranted, ContributionRatesSet, HourlyCapSet,
+ExecutedForwardRequest...) are
 still mirrored as plain `:Event` nodes with their exact arguments; they are never dropped.
 """
 

@@ -1,10 +1,13 @@
-"""CareLedger: booking to payment, cancel, dispute and resolution, care notes, fee settings."""
+"""CareLedger: booking to payment, cancel, dispute and resolution, care notes, admin settings.
+
+The Commons Contribution (rates, quotes, funder caps) is in test_commons_contribution.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 from eth_utils import keccak
-from fixtures.ledger import FEE_BPS, HAT, LA, NHS, STATUS
+from fixtures.ledger import HAT, LA, NHS, STATUS
 
 NOTE = keccak(text="note:1")
 REASON = keccak(text="reason:late")
@@ -12,15 +15,18 @@ REASON = keccak(text="reason:late")
 
 def test_book_emits_and_records(ledger):
     start = ledger.now() + 3600
-    call = ledger.care.functions.book(ledger.receiver, ledger.giver, start, 90, 1_500, 1)
+    ledger.tx(ledger.care.functions.setHourlyRate(1_500), ledger.giver)
+    call = ledger.care.functions.book(ledger.receiver, ledger.giver, start, 90, 1)
     receipt = ledger.tx(call, ledger.arranger)
+    # 2,250 p at 17.5 % (393.75, floored) on top and 7.5 % (168.75, floored) from the price.
     assert ledger.events(receipt, ledger.care, "AppointmentBooked") == [{
         "appointmentId": 1, "receiver": ledger.receiver, "giver": ledger.giver,
         "arranger": ledger.arranger, "potId": 1, "start": start, "durationMinutes": 90,
-        "ratePerHour": 1_500, "amount": 2_250,
+        "ratePerHour": 1_500, "amount": 2_250, "payerContribution": 393, "giverContribution": 168,
     }]  # fmt: skip
     a = ledger.appointment(1)
     assert (a["status"], a["amount"], a["paidAmount"], a["potId"]) == (STATUS.BOOKED, 2_250, 0, 1)
+    assert (a["payerContributionBps"], a["giverContributionBps"]) == (1750, 750)
     assert ledger.care.functions.appointmentCount().call() == 1
 
 
@@ -36,22 +42,21 @@ def test_amount_is_floored(ledger):
 
 def test_book_bad_input(ledger):
     care = ledger.care.functions
+    ledger.tx(care.setHourlyRate(1_000), ledger.giver)
     r, g, t = ledger.receiver, ledger.giver, ledger.now() + 3600
     cases = [
-        (care.book(r, g, t, 60, 1_000, 1), g, "CareLedgerUnauthorized", (g, 0)),
-        (care.book(g, g, t, 60, 1_000, 1), ledger.coordinator, "CareLedgerMissingHat",
+        (care.book(r, g, t, 60, 1), g, "CareLedgerUnauthorized", (g, 0)),
+        (care.book(g, g, t, 60, 1), ledger.coordinator, "CareLedgerMissingHat",
          (g, HAT.RECEIVER)),
-        (care.book(r, ledger.giver2, t, 60, 1_000, 1), ledger.arranger, "CareLedgerMissingHat",
+        (care.book(r, ledger.giver2, t, 60, 1), ledger.arranger, "CareLedgerMissingHat",
          (ledger.giver2, HAT.GIVER)),
-        (care.book(r, g, 0, 60, 1_000, 1), ledger.arranger, "CareLedgerInvalidStart", (0,)),
-        (care.book(r, g, t, 0, 1_000, 1), ledger.arranger, "CareLedgerInvalidDuration", (0,)),
-        (care.book(r, g, t, 1_441, 1_000, 1), ledger.arranger, "CareLedgerInvalidDuration",
+        (care.book(r, g, 0, 60, 1), ledger.arranger, "CareLedgerInvalidStart", (0,)),
+        (care.book(r, g, t, 0, 1), ledger.arranger, "CareLedgerInvalidDuration", (0,)),
+        (care.book(r, g, t, 1_441, 1), ledger.arranger, "CareLedgerInvalidDuration",
          (1_441,)),
-        (care.book(r, g, t, 60, 0, 1), ledger.arranger, "CareLedgerInvalidRate", (0,)),
-        (care.book(r, g, t, 60, 2**256 - 1, 1), ledger.arranger, "CareLedgerInvalidRate",
-         (2**256 - 1,)),
-        (care.book(r, g, t, 1, 59, 1), ledger.arranger, "CareLedgerZeroPayment", (59, 1)),
-        (care.book(r, g, t, 60, 1_000, 9), ledger.arranger, "CareLedgerUnknownPot", (9,)),
+        (care.book(r, ledger.supporter, t, 60, 1), ledger.arranger, "CareLedgerMissingHat",
+         (ledger.supporter, HAT.GIVER)),
+        (care.book(r, g, t, 60, 9), ledger.arranger, "CareLedgerUnknownPot", (9,)),
     ]  # fmt: skip
     for call, sender, name, args in cases:
         err = ledger.reverts(call, sender)
@@ -61,12 +66,13 @@ def test_book_bad_input(ledger):
 
 def test_book_parties_and_pot_must_match(ledger):
     m, care = ledger.membership.functions, ledger.care.functions
+    ledger.tx(care.setHourlyRate(1_000), ledger.giver)
     ledger.tx(m.grantHat(ledger.giver, HAT.RECEIVER), ledger.coordinator)
     t = ledger.now() + 3600
-    err = ledger.reverts(care.book(ledger.giver, ledger.giver, t, 60, 1_000, 1), ledger.coordinator)
+    err = ledger.reverts(care.book(ledger.giver, ledger.giver, t, 60, 1), ledger.coordinator)
     assert (err.name, err.args) == ("CareLedgerInvalidParties", (ledger.giver, ledger.giver))
     ledger.tx(m.grantHat(ledger.receiver2, HAT.RECEIVER), ledger.coordinator)
-    err = ledger.reverts(care.book(ledger.receiver2, ledger.giver, t, 60, 1_000, 1),
+    err = ledger.reverts(care.book(ledger.receiver2, ledger.giver, t, 60, 1),
                          ledger.coordinator)  # fmt: skip
     assert (err.name, err.args) == ("CareLedgerPotMismatch", (1, ledger.receiver2))
 
@@ -85,22 +91,24 @@ def test_full_lifecycle_to_payment(ledger):
     assert ledger.events(receipt, ledger.care, "AppointmentConfirmed") == [
         {"appointmentId": appointment, "by": ledger.arranger}
     ]
-    giver_before, fee_before = ledger.balance(ledger.giver), ledger.balance(ledger.admin)
+    giver_before, coop_before = ledger.balance(ledger.giver), ledger.balance(ledger.admin)
     receipt = ledger.tx(care.releasePayment(appointment), ledger.outsider)
-    fee = 2_001 * FEE_BPS // 10_000
+    # Price 2,001 p; payer 17.5 % = 350.175 -> 350 on top; giver 7.5 % = 150.075 -> 150 off.
     assert ledger.events(receipt, ledger.care, "AppointmentPaid") == [{
-        "appointmentId": appointment, "giver": ledger.giver, "potId": 1, "amount": 2_001,
-        "giverShare": 2_001 - fee, "fee": fee,
+        "appointmentId": appointment, "giver": ledger.giver, "potId": 1, "amount": 2_351,
+        "giverShare": 1_851, "payerContribution": 350, "giverContribution": 150,
     }]  # fmt: skip
+    # The pot's 2,351 p across LA 60 % (1,410.6) and NHS 40 % (940.4); the penny to LA.
     assert ledger.events(receipt, ledger.pots, "Drawn") == [
-        {"potId": 1, "funderId": LA, "appointmentId": appointment, "amount": 1_201},
-        {"potId": 1, "funderId": NHS, "appointmentId": appointment, "amount": 800},
+        {"potId": 1, "funderId": LA, "appointmentId": appointment, "amount": 1_411},
+        {"potId": 1, "funderId": NHS, "appointmentId": appointment, "amount": 940},
     ]
-    assert ledger.balance(ledger.giver) == giver_before + 2_001 - fee
-    assert ledger.balance(ledger.admin) == fee_before + fee
+    assert ledger.balance(ledger.giver) == giver_before + 1_851
+    assert ledger.balance(ledger.admin) == coop_before + 500
     assert ledger.balance(ledger.care.address) == 0
     a = ledger.appointment(appointment)
-    assert (a["status"], a["paidAmount"], a["fee"]) == (STATUS.PAID, 2_001, fee)
+    assert (a["status"], a["paidAmount"], a["payerContribution"], a["giverContribution"]) == (
+        STATUS.PAID, 2_001, 350, 150)  # fmt: skip
     err = ledger.reverts(care.releasePayment(appointment), ledger.outsider)
     assert (err.name, err.args) == ("CareLedgerInvalidStatus", (appointment, STATUS.PAID))
 
@@ -157,7 +165,10 @@ def test_resolve_pays_full_or_part(ledger, paid, outcome):
         "appointmentId": appointment, "coordinator": ledger.coordinator, "outcome": outcome,
         "paidAmount": paid}]  # fmt: skip
     [paid_event] = ledger.events(receipt, ledger.care, "AppointmentPaid")
-    assert paid_event["amount"] == paid == paid_event["giverShare"] + paid_event["fee"]
+    payer, giver = paid * 1750 // 10_000, paid * 750 // 10_000  # on the awarded part only
+    assert (paid_event["payerContribution"], paid_event["giverContribution"]) == (payer, giver)
+    assert paid_event["amount"] == paid + payer
+    assert paid_event["giverShare"] == paid - giver
     assert ledger.balance(ledger.giver) == before + paid_event["giverShare"]
     assert ledger.appointment(appointment)["paidAmount"] == paid
 
@@ -255,35 +266,13 @@ def test_anchor_care_note(ledger):
 
 def test_admin_settings(ledger):
     care = ledger.care.functions
-    receipt = ledger.tx(care.setFee(500), ledger.admin)
-    assert ledger.events(receipt, ledger.care, "FeeSet") == [{"feeBps": 500, "by": ledger.admin}]
-    receipt = ledger.tx(care.setFeeAccount(ledger.pots.address), ledger.admin)
-    assert ledger.events(receipt, ledger.care, "FeeAccountSet") == [
-        {"account": ledger.pots.address, "by": ledger.admin}
-    ]
     receipt = ledger.tx(care.setDisputeWindow(3600), ledger.admin)
     assert ledger.events(receipt, ledger.care, "DisputeWindowSet") == [
         {"seconds_": 3600, "by": ledger.admin}
     ]
-    assert (care.feeBps().call(), care.feeAccount().call(), care.disputeWindow().call()) == (
-        500, ledger.pots.address, 3600)  # fmt: skip
-    for call, name, args in (
-        (care.setFee(10_001), "CareLedgerInvalidFee", (10_001,)),
-        (care.setFeeAccount(ledger.outsider), "CareLedgerUnregisteredAccount", (ledger.outsider,)),
-        (care.setDisputeWindow(0), "CareLedgerInvalidDisputeWindow", (0,)),
-    ):
-        err = ledger.reverts(call, ledger.admin)
-        assert (err.name, err.args) == (name, args)
-
-
-def test_fee_of_whole_payment(ledger):
-    ledger.tx(ledger.care.functions.setFee(10_000), ledger.admin)
-    appointment = ledger.book(start_in=-10)
-    ledger.deliver(appointment)
-    ledger.tx(ledger.care.functions.confirm(appointment), ledger.receiver)
-    receipt = ledger.tx(ledger.care.functions.releasePayment(appointment), ledger.giver)
-    [paid] = ledger.events(receipt, ledger.care, "AppointmentPaid")
-    assert (paid["giverShare"], paid["fee"]) == (0, paid["amount"])
+    assert care.disputeWindow().call() == 3600
+    err = ledger.reverts(care.setDisputeWindow(0), ledger.admin)
+    assert (err.name, err.args) == ("CareLedgerInvalidDisputeWindow", (0,))
 
 
 # --------------------------------------------------- two people sign every care log entry
@@ -292,9 +281,10 @@ def test_fee_of_whole_payment(ledger):
 def test_arranger_is_never_the_giver_at_booking(ledger):
     m, care = ledger.membership.functions, ledger.care.functions
     ledger.tx(m.grantHat(ledger.arranger, HAT.GIVER), ledger.coordinator)
+    ledger.tx(care.setHourlyRate(1_000), ledger.arranger)
     t = ledger.now() + 3600
     for sender in (ledger.arranger, ledger.receiver, ledger.coordinator):
-        err = ledger.reverts(care.book(ledger.receiver, ledger.arranger, t, 60, 1_000, 1), sender)
+        err = ledger.reverts(care.book(ledger.receiver, ledger.arranger, t, 60, 1), sender)
         assert (err.name, err.args) == ("CareLedgerArrangerIsGiver",
                                         (ledger.receiver, ledger.arranger))  # fmt: skip
     assert care.appointmentCount().call() == 0
@@ -322,8 +312,9 @@ def test_start_may_lie_only_a_grace_before_the_block(ledger):
     care = ledger.care.functions
     grace = care.START_GRACE().call()
     assert grace == 300
+    ledger.tx(care.setHourlyRate(1_000), ledger.giver)
     start = ledger.now() - grace - 1
-    err = ledger.reverts(care.book(ledger.receiver, ledger.giver, start, 60, 1_000, 1),
+    err = ledger.reverts(care.book(ledger.receiver, ledger.giver, start, 60, 1),
                          ledger.arranger)  # fmt: skip
     assert err.name == "CareLedgerStartTooEarly" and err.args[0] == start
     assert err.args[1] > start  # the earliest start: that block's time minus the grace

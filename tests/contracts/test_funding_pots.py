@@ -105,11 +105,12 @@ def test_draw_only_by_ledger(ledger):
 def test_payment_short_funder_reverts_and_changes_nothing(ledger):
     p = ledger.pots.functions
     ledger.tx(p.refund(1, NHS, 199_990, ledger.funder), ledger.admin)
-    appointment = ledger.book(minutes=60, rate=100)  # 100 p: NHS owes 40 p, holds 10 p
+    # 100 p and 17 p payer contribution: NHS owes 40 % of 117 p (46 p), holds 10 p.
+    appointment = ledger.book(minutes=60, rate=100)
     ledger.deliver(appointment)
     ledger.tx(ledger.care.functions.confirm(appointment), ledger.receiver)
     err = ledger.reverts(ledger.care.functions.releasePayment(appointment), ledger.giver)
-    assert (err.name, err.args) == ("FundingPotsInsufficientFunds", (1, NHS, 10, 40))
+    assert (err.name, err.args) == ("FundingPotsInsufficientFunds", (1, NHS, 10, 46))
     assert ledger.pot_balance(1, LA) == 300_000 and ledger.pot_balance(1, NHS) == 10
     assert ledger.appointment(appointment)["status"] == 3
 

@@ -19,7 +19,7 @@ from eccoo.client.transact import Sender
 from eccoo.node.keys import load_account
 from eth_account import Account
 from eth_utils import keccak
-from fixtures.ledger import FEE_BPS, HAT, STATUS
+from fixtures.ledger import HAT, STATUS
 from web3.logs import DISCARD
 
 pytestmark = pytest.mark.geth
@@ -76,9 +76,9 @@ def test_deploy_then_one_appointment_through_the_forwarder(clique_ledger):
     as_member(receiver, m, "setArranger", receiver.address, arranger.address)
     as_member(funder, coin, "approve", pots.address, 10_000)
     as_member(funder, pots, "deposit", pot_id, LA, 6_000)
+    as_member(giver, care, "setHourlyRate", 2_000)
     start = w3.eth.get_block("latest")["timestamp"] - 60
-    booked = as_member(arranger, care, "book", receiver.address, giver.address, start, 90,
-                       2_000, pot_id)  # fmt: skip
+    booked = as_member(arranger, care, "book", receiver.address, giver.address, start, 90, pot_id)
     [event] = care.events.AppointmentBooked().process_receipt(booked, errors=DISCARD)
     appointment = event["args"]["appointmentId"]
     assert event["args"]["arranger"] == arranger.address
@@ -87,27 +87,29 @@ def test_deploy_then_one_appointment_through_the_forwarder(clique_ledger):
     as_member(receiver, care, "confirm", appointment)
     paid = as_member(giver, care, "releasePayment", appointment)
 
-    amount, fee = 3_000, 3_000 * FEE_BPS // 10_000
+    # 90 minutes at 2,000 p: 3,000 p; 525 p (17.5 %) on top from the pot, 225 p (7.5 %) off.
+    price, share, contribution = 3_000, 2_775, 750
     [paid_event] = care.events.AppointmentPaid().process_receipt(paid, errors=DISCARD)
     assert dict(paid_event["args"]) == {"appointmentId": appointment, "giver": giver.address,
-                                        "potId": pot_id, "amount": amount,
-                                        "giverShare": amount - fee, "fee": fee}  # fmt: skip
+                                        "potId": pot_id, "amount": 3_525, "giverShare": share,
+                                        "payerContribution": 525,
+                                        "giverContribution": 225}  # fmt: skip
     for member in (receiver, giver, arranger, funder):
         assert w3.eth.get_balance(member.address) == 0  # only the relayer paid gas
 
     # Every node agrees on balances, the appointment and the events.
-    fee_account = care.functions.feeAccount().call()
+    coop = care.functions.contributionAccount().call()
     for node in manifest.nodes:
         node_w3 = network.w3(node.index)
         _wait_for_block(node_w3, paid["blockNumber"])
         n_coin, n_care, n_pots = (deployment.contract(node_w3, k)
                                   for k in ("CareCoin", "CareLedger", "FundingPots"))  # fmt: skip
-        assert n_coin.functions.balanceOf(giver.address).call() == amount - fee
+        assert n_coin.functions.balanceOf(giver.address).call() == share
         assert n_coin.functions.balanceOf(funder.address).call() == 4_000
-        assert n_coin.functions.balanceOf(fee_account).call() >= fee
-        assert n_pots.functions.balanceOf(pot_id, LA).call() == 3_000
+        assert n_coin.functions.balanceOf(coop).call() >= contribution
+        assert n_pots.functions.balanceOf(pot_id, LA).call() == 6_000 - 3_525
         record = n_care.functions.appointmentOf(appointment).call()
-        assert record[5] == STATUS.PAID and record[10] == amount and record[11] == fee
+        assert record[5] == STATUS.PAID and list(record[11:]) == [price, price, 525, 225]
         logs = n_care.events.AppointmentPaid().get_logs(from_block=paid["blockNumber"],
                                                         to_block=paid["blockNumber"])  # fmt: skip
         assert [dict(log["args"]) for log in logs] == [dict(paid_event["args"])]

@@ -8,6 +8,11 @@ Some members wear several hats at once (ADVERSARY_HATS): the arranger also gives
 giver may arrange, and giver2 is a coordinator who gives care and arranges. They book,
 re-arrange, confirm, dispute and resolve at random; no account may ever be paid for an
 appointment it confirmed, disputed or resolved itself.
+
+Givers set their own rates, the admin changes the Commons Contribution and the treasurer caps
+what a funder pays an hour, at random: every booking and payment must match the published
+formula (eccoo.client.contribution) with the rates of its booking, no booking may exceed a
+funder's cap, and no coin is created or lost (every balance is modelled from events).
 """
 
 from __future__ import annotations
@@ -16,9 +21,20 @@ import os
 from collections import Counter, defaultdict
 
 import pytest
+from eccoo.client.contribution import contribution_split, hourly_price_to_pot, split_price
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
-from fixtures.ledger import CAST, HAT, LA, NHS, STATUS, TREASURER_ROLE, TesterLedger
+from fixtures.ledger import (
+    CAST,
+    GIVER_BPS,
+    HAT,
+    LA,
+    NHS,
+    PAYER_BPS,
+    STATUS,
+    TREASURER_ROLE,
+    TesterLedger,
+)
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -39,6 +55,9 @@ unknown_ids = st.integers(min_value=50, max_value=60)
 # Mostly valid rates, sometimes zero-payment or overflowing ones.
 rates = st.one_of(st.integers(100, 5_000), st.integers(100, 5_000), st.integers(0, 99),
                   st.just(2**200))  # fmt: skip
+# Contribution rates in basis points: mostly valid, sometimes over 100 %.
+bps = st.one_of(st.integers(0, 3_000), st.sampled_from([0, 10_000]), st.integers(10_001, 65_535))
+caps = st.one_of(st.just(0), st.integers(1_000, 6_000))
 amounts = st.one_of(st.integers(1, 5_000), st.integers(0, 10**6), st.just(2**256 - 1))
 # (account, hat, granted by): hats on top of the populated cast's, so one person can stand
 # on several sides of an appointment.
@@ -115,6 +134,11 @@ class LedgerMachine(RuleBasedStateMachine):
         # appointment id -> accounts that confirmed, disputed or resolved it
         self.signers: dict[int, set[str]] = defaultdict(set)
         self.decoder = EventDecoder((c.coin, c.pots, c.care))
+        self.rates: dict[str, int] = {}  # giver -> hourly rate
+        self.bps = (PAYER_BPS, GIVER_BPS)
+        self.caps = {f: 0 for f in FUNDERS}
+        self.booked: dict[int, tuple[int, int, int]] = {}  # id -> (price, payer bps, giver bps)
+        self.contribution_account = c.care.functions.contributionAccount().call()
 
     # ------------------------------------------------------------------ helpers
 
@@ -173,7 +197,15 @@ class LedgerMachine(RuleBasedStateMachine):
                              ("DisputeResolved", "coordinator")):  # fmt: skip
             for e in found[name]:
                 self.signers[e["appointmentId"]].add(e[signer])
-        resolved = {e["appointmentId"] for e in found["DisputeResolved"]}
+        for e in found["HourlyRateSet"]:
+            self.rates[e["giver"]] = e["ratePerHour"]
+        for e in found["ContributionRatesSet"]:
+            self.bps = (e["payerBps"], e["giverBps"])
+        for e in found["HourlyCapSet"]:
+            self.caps[e["funderId"]] = e["capPerHour"]
+        for e in found["AppointmentBooked"]:
+            self._check_booking(e)
+        resolved = {e["appointmentId"]: e["paidAmount"] for e in found["DisputeResolved"]}
         self_paid: set[str] = set()
         for e in found["AppointmentPaid"]:
             appointment = e["appointmentId"]
@@ -185,7 +217,7 @@ class LedgerMachine(RuleBasedStateMachine):
             )
             self.paid[appointment] += 1
             assert self.paid[appointment] == 1, "paid twice"
-            assert e["giverShare"] + e["fee"] == e["amount"]
+            self._check_payment(e, found, resolved.get(appointment))
             drawn = sum(d["amount"] for d in found["Drawn"] if d["appointmentId"] == appointment)
             assert drawn == e["amount"]
             gainers = {t["to"] for t in found["Transfer"]
@@ -198,6 +230,31 @@ class LedgerMachine(RuleBasedStateMachine):
         # Checked once the model is up to date, so teardown reports nothing else.
         assert not self_paid, f"paid for an appointment they signed for themselves: {self_paid}"
 
+    def _check_booking(self, e: dict) -> None:
+        """Priced from the giver's own rate and split by the published formula, under every cap."""
+        rate = self.rates[e["giver"]]
+        expected = contribution_split(rate, e["durationMinutes"], *self.bps)
+        assert (e["ratePerHour"], e["amount"]) == (rate, expected.price)
+        assert (e["payerContribution"], e["giverContribution"]) == (
+            expected.payer_contribution, expected.giver_contribution)  # fmt: skip
+        caps = [cap for cap in self.caps.values() if cap]
+        assert not caps or hourly_price_to_pot(rate, self.bps[0]) <= min(caps)
+        self.booked[e["appointmentId"]] = (expected.price, *self.bps)
+
+    def _check_payment(self, e: dict, found: dict, awarded: int | None) -> None:
+        """The price paid (all of it, or what a resolution awarded) split with the rates of
+        its booking; the giver's share and both contributions are all that left the pot."""
+        price, payer_bps, giver_bps = self.booked[e["appointmentId"]]
+        expected = split_price(price if awarded is None else awarded, payer_bps, giver_bps)
+        assert (e["amount"], e["giverShare"]) == (expected.payer_pays, expected.giver_receives)
+        assert (e["payerContribution"], e["giverContribution"]) == (
+            expected.payer_contribution, expected.giver_contribution)  # fmt: skip
+        assert e["giverShare"] + e["payerContribution"] + e["giverContribution"] == e["amount"]
+        ledger, coop = self.c.care.address, self.contribution_account
+        to_cooperative = sum(t["value"] for t in found["Transfer"]
+                             if t["from"] == ledger and t["to"] == coop)  # fmt: skip
+        assert to_cooperative == expected.contribution
+
     def _check_pot(self) -> None:
         pots, total = self.c.pots.functions, 0
         for funder in FUNDERS:
@@ -208,14 +265,35 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -------------------------------------------------------------------- rules
 
+    @rule(actor=actor_or("giver", "arranger", "giver2"), rate=rates)
+    def set_rate(self, actor, rate) -> None:
+        """A member sets their own hourly rate (only givers can, within bounds)."""
+        if self._send(self.c.care.functions.setHourlyRate(rate), actor) is not None:
+            assert 0 < rate <= 10**9 and actor in ("giver", "arranger", "giver2")
+
+    @rule(actor=actor_or("admin"), payer=bps, giver=bps)
+    def govern(self, actor, payer, giver) -> None:
+        """The governance hat (admin) changes the Commons Contribution; nobody else can."""
+        call = self.c.care.functions.setContributionRates(payer, giver)
+        if self._send(call, actor) is not None:
+            assert actor == "admin" and payer <= 10_000 and giver <= 10_000
+
+    @rule(actor=actor_or("admin"), funder=st.sampled_from(FUNDERS), cap=caps)
+    def cap(self, actor, funder, cap) -> None:
+        """The treasurer records a funder's hourly cap on the pot."""
+        if self._send(self.c.pots.functions.setHourlyCap(1, funder, cap), actor) is not None:
+            assert actor == "admin"  # the only treasurer in this cast
+
     @rule(target=appointments, actor=actor_or("arranger", "receiver", "giver2"), giver=givers,
           start_in=st.integers(-400, 7200), minutes=st.integers(0, 600), rate=rates,
           steps=st.lists(st.integers(0, 3), max_size=4))  # fmt: skip
     def book(self, actor, giver, start_in, minutes, rate, steps):
-        """Books, then walks the appointment `len(steps)` steps along its lifecycle."""
+        """The giver perhaps sets a new rate; then a booking, walked `len(steps)` steps along."""
+        if rate % 3 == 0:
+            self.set_rate(giver, rate)
         start = max(1, self.c.now() + start_in)
         giver_address = self.c.account[giver].address
-        call = self.c.care.functions.book(self.c.receiver, giver_address, start, minutes, rate, 1)
+        call = self.c.care.functions.book(self.c.receiver, giver_address, start, minutes, 1)
         found = self._send(call, actor)
         if found is None:
             return multiple()
@@ -265,7 +343,8 @@ class LedgerMachine(RuleBasedStateMachine):
         c, care = self.c, self.c.care.functions
         me = c.account[who].address
         self._send(c.membership.functions.setArranger(c.receiver, me), chosen_by)
-        found = self._send(care.book(c.receiver, me, c.now() - 60, 60, 2_000, 1), who)
+        self._send(care.setHourlyRate(2_000), who)
+        found = self._send(care.book(c.receiver, me, c.now() - 60, 60, 1), who)
         if found is None:
             return
         appointment = found["AppointmentBooked"][0]["appointmentId"]

@@ -22,6 +22,10 @@ from .workload import CARE_GIVER, FUNDERS, member_id
 pytestmark = [pytest.mark.geth, pytest.mark.neo4j]
 
 
+def _set_rate(chain_ledger, giver, rate):
+    chain_ledger.settle([chain_ledger.send(giver, "CareLedger", "setHourlyRate", rate)])
+
+
 def _booked_id(chain_ledger, receipt):
     event = chain_ledger.c["CareLedger"].events.AppointmentBooked()
     return event.process_receipt(receipt)[0]["args"]["appointmentId"]
@@ -39,6 +43,7 @@ def scenario(chain_ledger, actors, make_settings, empty_graph):
         ]
     )
     deposit_block = max(x["blockNumber"] for x in r)
+    _set_rate(chain_ledger, giver, 1800)
     coordinator, start = actors.coordinator, chain_ledger.recent_start()
     booked = chain_ledger.settle(
         [
@@ -50,7 +55,6 @@ def scenario(chain_ledger, actors, make_settings, empty_graph):
                 giver.address,
                 start,
                 60,
-                1800,
                 pot,
             ),
             chain_ledger.send(
@@ -61,7 +65,6 @@ def scenario(chain_ledger, actors, make_settings, empty_graph):
                 giver.address,
                 start,
                 30,
-                1800,
                 pot,
             ),
         ]
@@ -92,26 +95,36 @@ def test_every_query_on_the_scenario(chain_ledger, actors, scenario, empty_graph
     q = GraphQueries(empty_graph)
     s = scenario
     pots = chain_ledger.c["FundingPots"]
-    fee_bps = chain_ledger.c["CareLedger"].functions.feeBps().call()
     f0, f1 = ("0x" + f.hex() for f in FUNDERS[:2])
 
+    # 60 minutes at the giver's 1,800 p: 315 p (17.5 %) on top from the pot, so 2,115 p
+    # drawn (60 % = 1,269, 40 % = 846); 135 p (7.5 %) off the giver's 1,800.
     trail = q.payment_trail(s["a1"])
-    assert trail["payment"]["amount"] == 1800
-    assert trail["payment"]["fee"] == 1800 * fee_bps // 10_000
-    assert trail["payment"]["giver_share"] + trail["payment"]["fee"] == 1800
+    payment = trail["payment"]
+    assert (payment["amount"], payment["giver_share"]) == (2_115, 1_665)
+    assert (payment["payer_contribution"], payment["giver_contribution"]) == (315, 135)
+    assert payment["contribution"] == 450
     assert sorted((d["funder"], d["amount"]) for d in trail["draws"]) == sorted(
-        [(f0, 1080), (f1, 720)]
+        [(f0, 1269), (f1, 846)]
     )
     assert trail["pot_id"] == s["pot"] and trail["giver"] == s["giver"].address.lower()
     to_giver = [t for t in trail["transfers"] if t["to"] == trail["giver"]]
     assert [t["amount"] for t in to_giver] == [trail["payment"]["giver_share"]]
-    if trail["payment"]["fee"]:
-        assert trail["fee_account"] == s["admin"].address.lower()
+    assert trail["contribution_account"] == s["admin"].address.lower()
     assert q.payment_trail(s["a2"])["payment"] is None
 
     earnings = q.giver_earnings(s["giver"].address, from_block=s["b0"] + 1)
     assert [(e["funder"], e["drawn"], e["payments"]) for e in earnings] == sorted(
-        [(f0, 1080, 1), (f1, 720, 1)]
+        [(f0, 1269, 1), (f1, 846, 1)]
+    )
+    paid_at = chain_ledger.w3.eth.get_block(s["paid_block"])["timestamp"]
+    giver_side = q.contributions(s["giver"].address, from_time=paid_at, to_time=paid_at)
+    assert giver_side["as_giver"] == {"contribution": 135, "payments": 1}
+    assert giver_side["as_payer"] == {"contribution": 0, "payments": 0}
+    payer_side = q.contributions(s["receiver"].address, from_time=paid_at, to_time=paid_at)
+    assert payer_side["as_payer"] == {"contribution": 315, "payments": 1}
+    assert q.contributions(s["receiver"].address, to_time=paid_at - 1)["as_payer"]["payments"] == (
+        q.contributions(s["receiver"].address)["as_payer"]["payments"] - 1
     )
 
     unpaid = {a["id"] for a in q.confirmed_unpaid()}
@@ -127,10 +140,10 @@ def test_every_query_on_the_scenario(chain_ledger, actors, scenario, empty_graph
     assert [(m["kind"], m["amount"]) for m in statement["movements"]] == [
         ("deposit", 10_000),
         ("deposit", 5_000),
-        ("draw", -1080),
-        ("draw", -720),
+        ("draw", -1269),
+        ("draw", -846),
     ]
-    assert statement["closing"] == opening + 13_200
+    assert statement["closing"] == opening + 15_000 - 2_115
     assert statement["movements"][-1]["balance"] == statement["closing"]
     as_of = q.pot_statement(s["pot"], to_block=s["deposit_block"])
     assert as_of["closing"] == sum(
@@ -148,7 +161,9 @@ def test_every_query_on_the_scenario(chain_ledger, actors, scenario, empty_graph
 def test_graphql_serves_the_same_answers_read_only(scenario, empty_graph):
     client = TestClient(create_app(empty_graph))
     query = """query($id: Long!, $pot: Long!) {
-      paymentTrail(appointmentId: $id) { payment { amount fee giverShare } draws { amount } }
+      paymentTrail(appointmentId: $id) {
+        payment { amount contribution giverShare } draws { amount }
+      }
       potStatement(pot: $pot) { closing movements { kind amount } }
       confirmedUnpaid { id }
     }"""
@@ -158,7 +173,8 @@ def test_graphql_serves_the_same_answers_read_only(scenario, empty_graph):
     ).json()
     assert "errors" not in answer, answer
     trail = answer["data"]["paymentTrail"]
-    assert trail["payment"]["amount"] == 1800 and sum(d["amount"] for d in trail["draws"]) == 1800
+    assert trail["payment"]["amount"] == 2115 and sum(d["amount"] for d in trail["draws"]) == 2115
+    assert trail["payment"]["contribution"] == 450
     assert scenario["a2"] in {a["id"] for a in answer["data"]["confirmedUnpaid"]}
     refused = client.post("/graphql", json={"query": "mutation { x }"}).json()
     assert refused.get("errors")
@@ -190,21 +206,14 @@ def test_a_payment_trail_leaves_out_other_calls_of_its_transaction(
     two unrelated transfers: each trail holds its own draw and payouts, nothing else."""
     receiver, giver, admin = actors.receivers[2], actors.givers[2], actors.admin
     pot, ledger = actors.pots[receiver.address], chain_ledger.c["CareLedger"]
+    _set_rate(chain_ledger, giver, 1500)
     coordinator, start = actors.coordinator, chain_ledger.recent_start()
     booked = chain_ledger.settle(
         [
             chain_ledger.send(
-                coordinator,
-                "CareLedger",
-                "book",
-                receiver.address,
-                giver.address,
-                start,
-                60,
-                m,
-                pot,
+                coordinator, "CareLedger", "book", receiver.address, giver.address, start, m, pot
             )
-            for m in (1500, 2400)
+            for m in (60, 96)  # 1,500 p and 2,400 p
         ]
     )
     ids = [_booked_id(chain_ledger, x) for x in booked]
@@ -222,7 +231,8 @@ def test_a_payment_trail_leaves_out_other_calls_of_its_transaction(
     with Indexer(make_settings()) as indexer:
         indexer.run(until_block=receipt["blockNumber"])
     q = GraphQueries(empty_graph)
-    for appointment_id, amount in zip(ids, (1500, 2400), strict=True):
+    # Each draw is the price plus the payer's 17.5 %: 1,500 + 262 and 2,400 + 420.
+    for appointment_id, amount in zip(ids, (1762, 2820), strict=True):
         trail = q.payment_trail(appointment_id)
         assert trail["payment"]["tx_hash"] == "0x" + bytes(receipt["transactionHash"]).hex()
         moves = trail["transfers"]
@@ -230,9 +240,10 @@ def test_a_payment_trail_leaves_out_other_calls_of_its_transaction(
         assert moves[0]["amount"] == amount and moves[0]["to"] == ledger.address.lower()
         payouts = [(t["from"], t["to"], t["amount"]) for t in moves[1:]]
         paid, by = trail["payment"], ledger.address.lower()
-        expected = [(by, giver.address.lower(), paid["giver_share"])]
-        if paid["fee"]:
-            expected.append((by, trail["fee_account"], paid["fee"]))
+        expected = [
+            (by, giver.address.lower(), paid["giver_share"]),
+            (by, trail["contribution_account"], paid["contribution"]),
+        ]
         assert payouts == expected, trail
 
 
@@ -259,6 +270,7 @@ def test_a_care_network_holds_only_the_members_own_relations(
         chain_ledger.settle(
             [chain_ledger.send(admin, "Membership", "grantHat", newcomer.address, CARE_GIVER)]
         )
+    _set_rate(chain_ledger, newcomer, 1500)
     later = chain_ledger.w3.eth.get_block("latest")["timestamp"] + 3_600
     booked = chain_ledger.settle(
         [
@@ -270,7 +282,6 @@ def test_a_care_network_holds_only_the_members_own_relations(
                 newcomer.address,
                 later,
                 60,
-                1500,
                 actors.pots[receiver.address],
             )
         ]

@@ -74,6 +74,17 @@ def assert_mirror_exact(ledger: Ledger, driver: Any) -> dict[str, int]:
     for appointment_id in range(1, count + 1):
         on_chain = care.functions.appointmentOf(appointment_id).call(block_identifier=block)
         assert appointments[appointment_id]["status"] == on_chain[5], appointment_id
+    records, _, _ = driver.execute_query(
+        "MATCH (pay:Payment) RETURN pay.appointment_id AS id, pay.amount AS amount, "
+        "pay.giver_share AS share, pay.payer_contribution AS payer, "
+        "pay.giver_contribution AS giver, pay.contribution AS contribution"
+    )
+    for pay in records:
+        a = care.functions.appointmentOf(pay["id"]).call(block_identifier=block)
+        paid, payer, giver = a[12], a[13], a[14]  # paidAmount, both contributions
+        assert (pay["payer"], pay["giver"]) == (payer, giver), pay["id"]
+        assert (pay["amount"], pay["share"]) == (paid + payer, paid - giver), pay["id"]
+        assert pay["contribution"] == payer + giver, pay["id"]
     pot_balances = queries.pot_balances()
     pot_count = pots.functions.potCount().call(block_identifier=block)
     for pot in range(1, pot_count + 1):

@@ -197,6 +197,16 @@ def care_round(ledger: Ledger, actors: Actors, appointments: int, rng: random.Ra
             sent.append(
                 ledger.send(admin, "FundingPots", "deposit", pot, funder, appointments * 10_000)
             )
+    # Each giver sets their own rate for this round; a funder caps one pot well above it.
+    for giver in actors.givers:
+        sent.append(
+            ledger.send(giver, "CareLedger", "setHourlyRate", rng.choice([1500, 1800, 2400]))
+        )
+    capped = actors.pots[rng.choice(actors.receivers).address]
+    sent.append(ledger.send(admin, "FundingPots", "setHourlyCap", capped, FUNDERS[0], 10_000))
+    ledger.settle(sent)
+    count = len(sent)
+    sent = []
     booked: list[tuple[LocalAccount, LocalAccount]] = []
     start = ledger.recent_start()
     for _ in range(appointments):
@@ -211,13 +221,12 @@ def care_round(ledger: Ledger, actors: Actors, appointments: int, rng: random.Ra
                 giver.address,
                 start,
                 rng.choice([30, 60, 90]),
-                rng.choice([1500, 1800, 2400]),
                 actors.pots[receiver.address],
             )
         )
         booked.append((receiver, giver))
     receipts = ledger.settle(sent)
-    count = len(sent)
+    count += len(sent)
     booked_event = ledger.c["CareLedger"].events.AppointmentBooked().process_receipt
     ids = [ev["args"]["appointmentId"] for r in receipts for ev in booked_event(r, errors=DISCARD)]
     assert len(ids) == appointments

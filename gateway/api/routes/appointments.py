@@ -24,6 +24,7 @@ from eccoo.gateway.api.deps import (
 )
 from eccoo.gateway.api.idempotency import IdempotencyKey, body_fingerprint, submit_once
 from eccoo.gateway.api.openapi_links import ACCEPTED
+from eccoo.gateway.api.pricing import quote_booking
 from eccoo.gateway.api.schemas import (
     AppointmentPublic,
     BookIn,
@@ -35,6 +36,7 @@ from eccoo.gateway.errors import ObjectNotFound
 from eccoo.gateway.tx.ledger import Ledger
 from eth_utils import keccak
 from fastapi import APIRouter, Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 router = APIRouter(tags=["appointments"], prefix="/appointments")
@@ -60,7 +62,11 @@ def _public(appointment_id: int, a: dict[str, Any], arranger_now: str) -> Appoin
         pot_id=a["potId"],
         rate_per_hour=a["ratePerHour"],
         amount=a["amount"],
+        payer_contribution_bps=a["payerContributionBps"],
+        giver_contribution_bps=a["giverContributionBps"],
         paid_amount=a["paidAmount"],
+        payer_contribution=a["payerContribution"],
+        giver_contribution=a["giverContribution"],
     )
 
 
@@ -136,7 +142,11 @@ async def book(
     body: BookIn,
     caller: Submitter,
     submission: Submission,
+    ledger: LedgerDep,
 ) -> object:
+    """Book at the giver's own rate. Refused before anything is signed (422 naming the
+    field) if the giver has no rate or the hourly price is over a funder's cap."""
+    await run_in_threadpool(quote_booking, ledger, body.giver, body.duration_minutes, body.pot_id)
     return submission.send(
         caller,
         body,
@@ -148,7 +158,6 @@ async def book(
             body.giver,
             body.start,
             body.duration_minutes,
-            body.rate_per_hour,
             body.pot_id,
         ),
     )

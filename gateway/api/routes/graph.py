@@ -21,7 +21,7 @@ from eccoo.gateway.tx.ledger import Ledger
 from eccoo.graph_sync import graphql as types
 from eccoo.graph_sync.graphql import SCALARS, Long, pick
 from eccoo.graph_sync.queries import GraphQueries
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -49,6 +49,18 @@ def care_network(caller: CurrentCaller, graph: Queries) -> list[dict[str, Any]]:
 @router.get("/earnings")
 def my_earnings(caller: CurrentCaller, graph: Queries) -> list[dict[str, Any]]:
     return graph.giver_earnings(caller.member.address)
+
+
+@router.get("/contributions")
+def my_contributions(
+    caller: CurrentCaller,
+    graph: Queries,
+    from_time: Annotated[int | None, Query(ge=0, lt=2**63)] = None,
+    to_time: Annotated[int | None, Query(ge=0, lt=2**63)] = None,
+) -> dict[str, dict[str, int]]:
+    """The Commons Contribution the caller paid in the period (unix times, inclusive): as a
+    giver, taken from their price, and as the payer, on top, from their own pots."""
+    return graph.contributions(caller.member.address, from_time=from_time, to_time=to_time)
 
 
 @router.get("/appointments/{appointment_id}/payment-trail")

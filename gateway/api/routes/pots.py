@@ -14,6 +14,7 @@ from eccoo.gateway.api.routes.treasury import TreasurySubmitter
 from eccoo.gateway.api.schemas import (
     DepositIn,
     FunderStatement,
+    HourlyCapIn,
     PotIn,
     PotStatement,
 )
@@ -72,6 +73,25 @@ async def create_pot(
         target="FundingPots",
         fn="createPot",
         args=(body.receiver, ids, shares),
+    )
+
+
+@router.post("/{pot_id}/caps", **ACCEPTED)
+async def set_hourly_cap(
+    pot_id: PotId,
+    body: HourlyCapIn,
+    caller: TreasurySubmitter,
+    submission: Submission,
+) -> object:
+    """Record the most a funder pays an hour from its share (the giver's rate plus the
+    payer's contribution); 0 lifts the cap. Bookings over it are refused before signing."""
+    return submission.send(
+        caller,
+        body,
+        kind="set_hourly_cap",
+        target="FundingPots",
+        fn="setHourlyCap",
+        args=(pot_id, bytes.fromhex(body.funder_id[2:]), body.cap_per_hour),
     )
 
 

@@ -55,6 +55,7 @@ def own_wallet(cast: Cast) -> LocalAccount:
     )
     assert reply.json() == {"address": own.address, "wallet_kind": "linked"}, reply.text
     cast.me["linked"] = client.get("/api/v1/me").json()
+    cast.own_keys["linked"] = own
     return own
 
 

@@ -156,18 +156,19 @@ def test_payment_trail_holds_only_the_appointments_own_movements(
     assert trail.status_code == 200, trail.text
     trail = trail.json()
     payment = trail["payment"]
-    assert payment["amount"] == 1_200 and payment["tx_hash"] == txs[0]["tx_hash"]
+    # 1,200 p and the payer's 17.5 % (210 p) leave the pot.
+    assert payment["amount"] == 1_410 and payment["tx_hash"] == txs[0]["tx_hash"]
     moved = [(t["to"], t["amount"]) for t in trail["transfers"]]
     strangers = {cast.me[name]["address"].lower() for name in ("treasurer", "coordinator")}
     touched = {t["from"] for t in trail["transfers"]} | {t["to"] for t in trail["transfers"]}
     assert not strangers & touched, trail
     assert UNRELATED_AMOUNT not in [amount for _, amount in moved], trail
-    # The pot's draw reaches the ledger, which pays the giver their share and the fee.
+    # The pot's draw reaches the ledger, which pays the giver their share (1,200 p less
+    # 7.5 %) and both contributions to the cooperative.
     ledger_address = trail["transfers"][0]["to"]
-    assert trail["transfers"][0]["amount"] == 1_200
-    expected = [(trail["giver"], payment["giver_share"])]
-    if payment["fee"]:
-        expected.append((trail["fee_account"], payment["fee"]))
+    assert trail["transfers"][0]["amount"] == 1_410
+    assert (payment["giver_share"], payment["contribution"]) == (1_110, 300)
+    expected = [(trail["giver"], 1_110), (trail["contribution_account"], 300)]
     assert [(t["from"], t["to"], t["amount"]) for t in trail["transfers"][1:]] == [
         (ledger_address, to, amount) for to, amount in expected
     ], trail

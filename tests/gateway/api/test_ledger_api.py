@@ -64,6 +64,7 @@ def journey(cast: Cast, live_gateway: Any) -> dict[str, Any]:
     )
     pot_id = int(ledger.call("FundingPots", "potCount"))
     submit_ok(treas, f"/api/v1/pots/{pot_id}/deposits", {"funder_id": FUNDER, "amount": 50_000})
+    submit_ok(cast["giver"], "/api/v1/me/rate", {"rate_per_hour": 2_000})
     start = int(ledger.w3.eth.get_block("latest")["timestamp"]) + 4
     submit_ok(
         cast["receiver"],
@@ -73,7 +74,6 @@ def journey(cast: Cast, live_gateway: Any) -> dict[str, Any]:
             "giver": cast.me["giver"]["address"],
             "start": start,
             "duration_minutes": 90,
-            "rate_per_hour": 2_000,
             "pot_id": pot_id,
         },
     )
@@ -94,14 +94,16 @@ def test_journey_pays_the_giver(cast: Cast, journey: dict[str, Any]) -> None:
             break
         time.sleep(0.5)
     assert appointment["status"] == "paid"
-    assert appointment["amount"] == 3_000  # 90 minutes at 2,000 pennies an hour
+    assert appointment["amount"] == 3_000  # 90 minutes at the giver's 2,000 pennies an hour
+    # The pot pays 3,000 + 17.5 % (525); the giver takes home 3,000 - 7.5 % (225).
+    assert (appointment["payer_contribution"], appointment["giver_contribution"]) == (525, 225)
     giver_balance = cast["giver"].get("/api/v1/me/balance").json()["balance"]
     statement = cast["treasurer"].get(f"/api/v1/pots/{pot_id}/statement").json()
     (funder,) = statement["funders"]
-    assert funder["drawn"] == 3_000 and funder["balance"] == 47_000
+    assert funder["drawn"] == 3_525 and funder["balance"] == 46_475
     # The receiver may read their own pot's statement too.
     assert cast["receiver"].get(f"/api/v1/pots/{pot_id}/statement").status_code == 200
-    assert 0 < giver_balance <= 3_000  # the giver's share: the amount less the fee
+    assert giver_balance == 2_775
     assert cast["giver"].get("/api/v1/appointments").json()[-1]["id"] == appointment_id
 
 
@@ -514,12 +516,22 @@ def test_graph_agrees_with_the_chain(
     a_id = journey["appointment_id"]
     trail = cast["receiver"].get(f"/api/v1/graph/appointments/{a_id}/payment-trail")
     assert trail.status_code == 200, trail.text
-    assert trail.json()["payment"]["amount"] == 3_000
+    assert trail.json()["payment"]["amount"] == 3_525  # 3,000 p and the payer's 17.5 %
     assert (
         cast["outsider"].get(f"/api/v1/graph/appointments/{a_id}/payment-trail").status_code == 404
     )
     earnings = cast["giver"].get("/api/v1/graph/earnings").json()
-    assert earnings == [{"funder": FUNDER, "drawn": 3_000, "payments": 1}]
+    assert earnings == [{"funder": FUNDER, "drawn": 3_525, "payments": 1}]
+    # The Commons Contribution each side paid, each asking about themselves only.
+    given = cast["giver"].get("/api/v1/graph/contributions").json()
+    assert given["as_giver"] == {"contribution": 225, "payments": 1}
+    paid = cast["receiver"].get("/api/v1/graph/contributions").json()
+    assert paid["as_payer"] == {"contribution": 525, "payments": 1}
+    assert paid["as_giver"] == {"contribution": 0, "payments": 0}
+    assert cast["outsider"].get("/api/v1/graph/contributions").json()["as_payer"] == {
+        "contribution": 0,
+        "payments": 0,
+    }
     network = cast["giver"].get("/api/v1/graph/care-network").json()
     assert cast.me["receiver"]["address"].lower() in {p["address"].lower() for p in network}
     assert cast["outsider"].get("/api/v1/graph/unpaid").status_code == 403
@@ -533,7 +545,6 @@ def test_cancel_dispute_and_resolve(cast: Cast, live_gateway: Any, journey: dict
         "receiver": cast.me["receiver"]["address"],
         "giver": cast.me["giver"]["address"],
         "duration_minutes": 60,
-        "rate_per_hour": 1_000,
         "pot_id": journey["pot_id"],
     }
     now = int(ledger.w3.eth.get_block("latest")["timestamp"])

@@ -65,9 +65,9 @@ def api_schema(live_gateway: Any, realm_users: UserFactory) -> Any:
         "giver": giver["address"],
         "start": start,
         "duration_minutes": 60,
-        "rate_per_hour": 1_000,
         "pot_id": pot_id,
     }
+    submit_ok(live_gateway.client(helper.token()), "/api/v1/me/rate", {"rate_per_hour": 1_000})
     submit_ok(fuzz, "/api/v1/appointments", booking)
     schema = schemathesis.openapi.from_url(f"{live_gateway.url}/openapi.json")
     schema.config.headers = {"Authorization": f"Bearer {member.token()}"}  # type: ignore[attr-defined]

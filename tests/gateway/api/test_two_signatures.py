@@ -68,13 +68,13 @@ def refused(client: Any, path: str, body: Any = None) -> dict[str, Any]:
 
 def test_arranger_cannot_book_themselves_as_the_giver(cast: Cast, pot_id: int) -> None:
     set_arranger(cast, "double")
+    cast.set_rate("double", 2_000)
     receiver, double = cast.me["receiver"]["address"], cast.me["double"]["address"]
     body = {
         "receiver": receiver,
         "giver": double,
         "start": cast.block_time() - 60,
         "duration_minutes": 60,
-        "rate_per_hour": 2_000,
         "pot_id": pot_id,
     }
     tx = refused(cast["double"], "/api/v1/appointments", body)
