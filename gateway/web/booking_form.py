@@ -67,7 +67,13 @@ class Answers:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
     def error_for(self, name: str) -> str:
-        return next((message for field_id, message in self.errors if field_id == name), "")
+        target = anchor(name)
+        return next((message for field_id, message in self.errors if field_id == target), "")
+
+
+def anchor(name: str) -> str:
+    """The element a field's error links to: a date's first input, else the field itself."""
+    return f"{name}-day" if name == DATE_FIELD else name
 
 
 def _pennies(text: str) -> int | None:
@@ -136,5 +142,5 @@ def read(form: FormData, receiver_choices: list[str]) -> tuple[BookIn | None, An
     for name in order:
         if name in found and name not in seen:
             seen.add(name)
-            answers.errors.append((name, found[name]))
+            answers.errors.append((anchor(name), found[name]))
     return (booking if not answers.errors else None), answers

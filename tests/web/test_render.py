@@ -103,7 +103,7 @@ def test_the_booking_form_names_each_bad_field_in_order() -> None:
         [RECEIVER],
     )
     assert booking is None
-    assert [field for field, _ in answers.errors] == ["giver", "start", "rate_per_hour"]
+    assert [field for field, _ in answers.errors] == ["giver", "start-day", "rate_per_hour"]
     booking, answers = booking_form.read(_form(receiver=GIVER), [RECEIVER])
     assert [field for field, _ in answers.errors] == ["receiver"]
 
