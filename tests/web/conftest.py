@@ -30,6 +30,7 @@ deployed_network = _gateway_fixtures.deployed_network
 live_gateway = _gateway_fixtures.live_gateway
 
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "web"
+PAGE_WEIGHT_LIMIT = 150_000  # bytes of HTML, CSS, JavaScript and fonts, uncompressed
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
@@ -65,9 +66,22 @@ def axe_violations(page: Any, axe_source: str) -> list[dict[str, Any]]:
     return list(found)
 
 
+def page_weight(page: Any) -> int:
+    """Bytes of the page and everything it loaded (uncompressed, cached or not)."""
+    return int(
+        page.evaluate(
+            "performance.getEntriesByType('navigation').concat("
+            "performance.getEntriesByType('resource'))"
+            ".reduce((sum, e) => sum + e.decodedBodySize, 0)"
+        )
+    )
+
+
 def check_page(page: Any, axe_source: str, name: str | None = None) -> None:
     """axe finds nothing; one h1, a title, `lang`, a skip link and a main landmark; no
-    horizontal scroll at 320 px; screenshots (desktop and 320 px) when `name` is given."""
+    horizontal scroll at 320 px; under 150 KB; screenshots (desktop and 320 px) when
+    `name` is given."""
+    assert 0 < page_weight(page) < PAGE_WEIGHT_LIMIT, page_weight(page)
     violations = axe_violations(page, axe_source)
     assert violations == [], json.dumps(violations, indent=1)
     assert page.locator("h1").count() == 1
