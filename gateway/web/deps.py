@@ -8,6 +8,7 @@ object loaders. Never put a token into a response.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import re
 from typing import Annotated
@@ -53,7 +54,16 @@ async def web_caller(
     found: Annotated[OpenSession, Depends(web_session)],
 ) -> Caller:
     """The API's `Caller` for the signed-in member (the same onboarding and hats)."""
-    principal, found = await run_in_threadpool(_principal, services, found)
+    token, validator = found.tokens.access_token, services.validator
+    principal: Principal | None = None
+    if not validator.needs_keys(token):  # keys and recent tokens are cached in memory
+        with contextlib.suppress(Unauthorized):
+            principal = validator.validate(token)
+    if principal is None:  # keys to fetch, or a refresh at the provider: in a thread
+        checked: tuple[Principal, OpenSession] = await run_in_threadpool(
+            _principal, services, found
+        )
+        principal, found = checked
     if principal.subject != found.subject:
         services.web_sessions.end(found)
         raise SignInNeeded("sign in again")
