@@ -262,7 +262,14 @@ def main() -> None:
         cookie = {
             n: {"Cookie": f"eccoo_session={web[n].cookies['eccoo_session']}"} for n in members
         }
-        bearer = {n: dict(api[n].headers) for n in members}
+
+        def bearer() -> dict[str, dict[str, str]]:
+            """Fresh API tokens (they live minutes; the web sessions refresh their own)."""
+            return {
+                n: {"Authorization": f"Bearer {token_for(stack.realm, *people[n])}"}
+                for n in members
+            }
+
         pages = {
             "home": (
                 lambda n: ["/web"],
@@ -288,7 +295,9 @@ def main() -> None:
                 measure(url, [(cookie[n], page_paths(n)) for n in members], args.requests)
             )
             as_api = asyncio.run(
-                measure(url, [(bearer[n], api_paths(n)) for n in members], args.requests)
+                measure(
+                    url, [(headers, api_paths(n)) for n, headers in bearer().items()], args.requests
+                )
             )
             result["pages"][name] = {
                 "page": as_page,
