@@ -2,7 +2,7 @@
 
 Every step is idempotent and keyed by version: a second setup finds the marker and
 costs a stat call. Downloads come only from the package registries (Go module proxy,
-npm, Maven Central); nothing here fetches at test time.
+npm, Maven Central, Debian's packages); nothing here fetches at test time.
 """
 
 from __future__ import annotations
@@ -51,6 +51,11 @@ class EnginePaths:
         return self.npm_dir / "node_modules" / "@openzeppelin" / "contracts"
 
     @property
+    def web_assets(self) -> Path:
+        """The member pages' CSS, JS and images, built from GOV.UK Frontend (see web_assets)."""
+        return self.root / f"web-{_web_assets_key()}"
+
+    @property
     def neo4j_lib(self) -> Path:
         return self.root / f"neo4j-{NEO4J_VERSION}" / "lib"
 
@@ -67,6 +72,14 @@ def engine_paths(settings: EccooSettings | None = None) -> EnginePaths:
 def _npm_key() -> str:
     lock = ENGINES_SRC / "package-lock.json"
     return hashlib.sha256(lock.read_bytes()).hexdigest()[:12]
+
+
+def _web_assets_key() -> str:
+    from eccoo.web_assets import BRAND_SCSS
+
+    digest = hashlib.sha256((ENGINES_SRC / "package-lock.json").read_bytes())
+    digest.update(BRAND_SCSS.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _run(
@@ -226,10 +239,27 @@ def ensure_keycloak(paths: EnginePaths) -> Path:
     return paths.keycloak_home
 
 
+def _ensure_web_assets(paths: EnginePaths) -> Path:
+    from eccoo.web_assets import ensure_web_assets
+
+    return ensure_web_assets(paths.npm_dir / "node_modules", paths.web_assets, _run)
+
+
+def _ensure_chromium(paths: EnginePaths) -> Path:
+    from eccoo.web_assets import ensure_chromium
+
+    return ensure_chromium(_run)
+
+
 STEPS: list[tuple[str, Callable[[EnginePaths], Path]]] = [
     (f"geth v{GETH_VERSION}", ensure_geth),
-    (f"solc-js {SOLC_VERSION} + OpenZeppelin {OPENZEPPELIN_VERSION}", ensure_npm),
+    (
+        f"npm: solc-js {SOLC_VERSION}, OpenZeppelin {OPENZEPPELIN_VERSION}, GOV.UK Frontend",
+        ensure_npm,
+    ),
     (f"solc {SOLC_VERSION} wrapper", ensure_solc),
+    ("the member pages' CSS (GOV.UK Frontend, the cooperative's colours)", _ensure_web_assets),
+    ("Chromium from Debian (the browser tests)", _ensure_chromium),
     (f"Neo4j {NEO4J_VERSION}", ensure_neo4j),
     (f"Keycloak {KEYCLOAK_VERSION}", ensure_keycloak),
 ]

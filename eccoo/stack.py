@@ -101,7 +101,9 @@ class Stack:
         info: dict[str, Any] = {"issuer": endpoint.issuer()}
         from eccoo.gateway.identity.realm import ensure_realm
 
-        ensure_realm(endpoint, self.data_dir / "keycloak")
+        realm = ensure_realm(endpoint, self.data_dir / "keycloak")
+        # Where each demo member's generated password is (the file, never the password).
+        info["demo_users"] = {name: str(path) for name, path in realm.demo_users.items()}
         return info
 
     def _deploy_contracts(self) -> dict[str, Any]:
@@ -160,7 +162,7 @@ class Stack:
             ]
         )
         proc.wait_ready(self._gateway_answers, timeout=60, what="gateway")
-        return {"url": self._gateway_url}
+        return {"url": self._gateway_url, "web": f"{self._gateway_url}/web"}
 
     # -- down and status ---------------------------------------------------------------
 

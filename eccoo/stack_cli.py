@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -32,12 +33,14 @@ def up(
     stack = _stack(data_dir)
     started = time.monotonic()
     table = Table("component", "endpoint", title="eccoo is up")
+    seen: dict[str, Any] = {}
     try:
         for name, step in stack.steps():
             with console.status(f"starting {name}..."):
                 t0 = time.monotonic()
                 info = step()
             console.print(f"[green]✓[/] {name} ({time.monotonic() - t0:.1f}s)")
+            seen.update(info)
             where = (
                 info.get("rpc_url")
                 or info.get("bolt_url")
@@ -53,6 +56,10 @@ def up(
             stack.down()
         raise
     console.print(table)
+    if "web" in seen:
+        console.print(f"member web pages: [bold]{seen['web']}[/]")
+        for user, password_file in sorted(seen.get("demo_users", {}).items()):
+            console.print(f"  sign in as [bold]{user}[/], password in {password_file}")
     console.print(f"ready in {time.monotonic() - started:.1f}s; data in {stack.data_dir}")
     if detach:
         console.print("stop it with [bold]eccoo down[/]")

@@ -21,6 +21,10 @@ class Unauthorized(GatewayError, PermanentError, PermissionError):
     status_code = 401
 
 
+class SignInNeeded(Unauthorized):
+    """A web page asked for without a live session: the browser is sent to sign in."""
+
+
 class Forbidden(GatewayError, PermanentError, PermissionError):
     """The caller is known but lacks the hat or the relation to the object."""
 

@@ -34,6 +34,7 @@ class Services:
     graph: Any = None  # eccoo.graph_sync.queries.GraphQueries when Neo4j is configured
     notes: Any = None  # eccoo.gateway.notes.CareNotes when Neo4j is configured
     driver: Any = None
+    web_sessions: Any = None  # eccoo.gateway.web.sessions.WebSessions
 
     @classmethod
     def build(cls, settings: GatewaySettings, validator: TokenValidator | None = None) -> Services:
@@ -63,6 +64,13 @@ class Services:
             driver = GraphDatabase.driver(settings.neo4j_url, auth=(settings.neo4j_user, password))
             graph = GraphQueries(driver)
             notes = CareNotes(driver, hashlib.sha256(b"eccoo care notes" + master).digest(), store)
+        from eccoo.gateway.web.sessions import WebSessions
+
+        web_sessions = WebSessions(
+            store,
+            hashlib.sha256(b"eccoo web sessions" + master).digest(),
+            settings.web_session_seconds,
+        )
         return cls(
             settings=settings,
             store=store,
@@ -78,6 +86,7 @@ class Services:
             graph=graph,
             notes=notes,
             driver=driver,
+            web_sessions=web_sessions,
         )
 
     def start(self) -> None:

@@ -63,6 +63,10 @@ class GatewaySettings(BaseSettings):
     public_url: str = ""  # where browsers reach the gateway; default http://host:port
     web_client_id: str = "eccoo-web"
     web_client_secret_file: Path | None = None
+    # A web session ends this long after sign-in (its tokens are refreshed within it).
+    web_session_seconds: int = Field(default=8 * 3600, gt=0, le=7 * 24 * 3600)
+    # The built CSS and JavaScript of the pages; default: the engine cache's (`eccoo setup`).
+    web_assets_dir: Path | None = None
 
     # Hats the identity provider takes away leave the chain within this many seconds, even
     # for a member who never calls again: the worker reads members' roles with the

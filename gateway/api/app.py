@@ -28,10 +28,11 @@ from eccoo.gateway.api.routes import (
 from eccoo.gateway.errors import GatewayError
 from eccoo.gateway.parts import Services
 from eccoo.gateway.settings import GatewaySettings
-from eccoo.gateway.web import pages as web
+from eccoo.gateway.web import routes as web
+from eccoo.gateway.web.errors import error_page, is_page
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 _HTTP_ERRORS = {400: "InvalidInput", 404: "NotFound", 405: "MethodNotAllowed"}
@@ -69,14 +70,18 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
     )
 
     @app.exception_handler(GatewayError)
-    async def _gateway_error(_request: Request, exc: GatewayError) -> JSONResponse:
+    async def _gateway_error(request: Request, exc: GatewayError) -> Response:
+        if is_page(request):
+            return error_page(request, exc.status_code, exc)
         headers = (
             {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.status_code == 401 else None
         )
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if is_page(request):  # a page's only typed inputs are ids in its address
+            return error_page(request, 404)
         errors = exc.errors()
         first = errors[0] if errors else {}
         body = {
@@ -88,7 +93,9 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_page(request):
+            return error_page(request, exc.status_code)
         # The framework's own refusals (unknown path, wrong method, a body that is not
         # UTF-8) in the same machine-readable shape as ours; unreadable input is a 422.
         status = exc.status_code
@@ -101,6 +108,14 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
             body["field"] = "body"
         body["retryable"] = False
         return JSONResponse(body, status_code=status, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> Response:
+        # A bug: pages say what to do next; the API answers its plain 500.
+        if is_page(request):
+            return error_page(request, 500)
+        body = {"error": "InternalError", "message": "internal error", "retryable": False}
+        return JSONResponse(body, status_code=500)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(request: Request) -> JSONResponse:
@@ -127,6 +142,6 @@ def create_app(settings: GatewaySettings, services: Services | None = None) -> F
     for router in routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(graph.graphql_router, prefix="/api/v1")
-    app.include_router(web.router)
+    web.mount(app, settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

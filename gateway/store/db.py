@@ -28,7 +28,7 @@ from eccoo.secret_files import SecretExists, read_secret, write_secret
 
 # The layout of the tables (`PRAGMA user_version`); bumped whenever a table or column
 # changes. A store of another layout is refused at start, never half-used.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def open_engine(path: Path, *, writer: bool = True) -> Engine:

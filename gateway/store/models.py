@@ -157,6 +157,22 @@ class AuditEntry(Base):
     object_ref: Mapped[str] = mapped_column(String(255))
 
 
+class WebSession(Base):
+    """A member signed in to the web pages. The browser holds only an opaque cookie; the
+    row is found by its hash, and the provider's tokens are sealed (AES-GCM) under a key
+    derived from the master key, bound to the row."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), index=True)
+    tokens_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    tokens_nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[float] = mapped_column(index=True)
+    created_at: Mapped[float] = mapped_column(default=_now)
+
+
 class HatsNews(Base):
     """When the gateway last learnt of a change in a member's provider hats, and what they
     became: from a token (its `iat`) or from the worker's look at the provider (its clock).

@@ -1,3 +1,4 @@
-"""The member web pages, server-rendered: sign-in (code + PKCE, bound to the browser) and
-the pages. Calls identity/ and tx/ as the API does; never holds tokens in the browser.
+"""The member web pages, server-rendered from Jinja2 templates with GOV.UK Frontend markup:
+sign-in (code + PKCE, bound to the browser), server-side sessions, the booking journey.
+Pages call the API's own dependencies and handlers; tokens never reach the browser.
 """

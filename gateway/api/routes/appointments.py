@@ -181,8 +181,10 @@ def _act(fn: str, *args: object):  # type: ignore[no-untyped-def]
     return handler
 
 
-router.post("/{appointment_id}/deliver", **ACCEPTED, name="deliver")(_act("markDelivered"))
-router.post("/{appointment_id}/cancel", **ACCEPTED, name="cancel")(_act("cancel"))
+deliver = router.post("/{appointment_id}/deliver", **ACCEPTED, name="deliver")(
+    _act("markDelivered")
+)
+cancel = router.post("/{appointment_id}/cancel", **ACCEPTED, name="cancel")(_act("cancel"))
 
 
 @router.post("/{appointment_id}/confirm", **ACCEPTED)
