@@ -14,10 +14,12 @@ import secrets
 from typing import Annotated, Any
 
 from eccoo.gateway.api.deps import Caller, LedgerDep, ServicesDep, take_submission
+from eccoo.gateway.api.pricing import quote_booking
 from eccoo.gateway.api.routes import appointments as api
-from eccoo.gateway.api.schemas import AppointmentPublic, DisputeIn
+from eccoo.gateway.api.routes.contribution import pot_parties
+from eccoo.gateway.api.schemas import AppointmentPublic, BookIn, DisputeIn, QuotePublic
 from eccoo.gateway.api.submission import LedgerSubmission
-from eccoo.gateway.errors import GatewayError
+from eccoo.gateway.errors import BadRequestField, GatewayError
 from eccoo.gateway.web import booking_form, words
 from eccoo.gateway.web.deps import WebCaller, WebForm, form_idempotency_key
 from eccoo.gateway.web.render import date_time, money, page
@@ -125,7 +127,9 @@ def _detail(
         (_("Person getting support"), appointment.receiver),
         (_("Person giving support"), appointment.giver),
         (_("Rate per hour"), money(appointment.rate_per_hour)),
-        (_("Cost"), money(appointment.amount)),
+        (_("Price of the visit"), money(appointment.amount)),
+        (_("Commons Contribution paid on top"), money(appointment.payer_contribution)),
+        (_("Commons Contribution from the rate"), money(appointment.giver_contribution)),
         (_("Paid to the person giving support"), money(appointment.paid_amount)),
         (_("Funding pot"), str(appointment.pot_id)),
     ]
@@ -175,11 +179,63 @@ async def book(
 ) -> Response:
     context = await _book_context(caller, ledger, booking_form.Answers())
     booking, answers = booking_form.read(form, [r for r, _l, _h in context["receiver_choices"]])
-    if booking is None:
+    if booking is None or form.get("step") == "change":
+        context = await _book_context(caller, ledger, answers)
+        return page(request, "book.html", status_code=422 if booking is None else 200, **context)
+    pot_receiver, _arranger = await run_in_threadpool(pot_parties, ledger, booking.pot_id)
+    try:
+        if pot_receiver != booking.receiver:  # also keeps others' pots' caps unseen
+            raise BadRequestField("not this receiver's pot", field="pot_id")
+        quote = await run_in_threadpool(
+            quote_booking, ledger, booking.giver, booking.duration_minutes, booking.pot_id
+        )
+    except BadRequestField as refused:  # no rate yet, over a funder's cap, too short to cost
+        field = refused.field if refused.field in booking_form.labels() else "giver"
+        if pot_receiver is None:
+            message = words.revert_reason("CareLedgerUnknownPot")
+        elif pot_receiver != booking.receiver:
+            message = words.revert_reason("CareLedgerPotMismatch")
+        else:
+            message = words.pricing_refusal(refused)
+        answers.errors.append((booking_form.anchor(field), message))
         context = await _book_context(caller, ledger, answers)
         return page(request, "book.html", status_code=422, **context)
+    if form.get("step") != "send":
+        return _check_booking(request, booking, quote, answers)
     submitter, submission = await _submission(request, form, caller, services, ledger)
     return _after(await api.book(booking, submitter, submission))
+
+
+def _check_booking(
+    request: Request, booking: BookIn, quote: QuotePublic, answers: booking_form.Answers
+) -> HTMLResponse:
+    """Check before sending: the visit, and its price and contributions as the chain will
+    compute them (integer pennies, the same formula as the ledger)."""
+    visit = [
+        (_("Person getting support"), booking.receiver),
+        (_("Person giving support"), booking.giver),
+        (_("Starts"), date_time(booking.start)),
+        (_("Length"), _("%(minutes)s minutes", minutes=booking.duration_minutes)),
+        (_("Funding pot"), str(booking.pot_id)),
+    ]
+    prices = [
+        (_("Their rate per hour"), money(quote.rate_per_hour)),
+        (_("Price of the visit"), money(quote.price)),
+        (_("The pot pays"), money(quote.payer_pays)),
+        (_("The person giving support receives"), money(quote.giver_receives)),
+        (_("Commons Contribution to the cooperative"), money(quote.contribution)),
+    ]
+    kept = {"csrf_token", "idempotency_key", "step"}
+    return page(
+        request,
+        "check_booking.html",
+        title=_("Check the booking"),
+        visit=visit,
+        prices=prices,
+        contribution_words=words.contribution_explained(quote),
+        answers=[(k, v) for k, v in answers.values.items() if k not in kept],
+        idempotency_key=answers.values.get("idempotency_key") or new_key(),
+    )
 
 
 @router.get("/{appointment_id}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from eccoo.gateway.api.schemas import BookIn
@@ -20,10 +19,9 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 # Fields the form asks for in their own way; any other field of BookIn is a text question.
+# There is no rate: a booking is priced from the giver's own hourly rate on the ledger.
 DATE_FIELD = "start"
-MONEY_FIELDS = ("rate_per_hour",)
 _TIME = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
-_POUNDS = re.compile(r"^\s*£?\s*(\d{1,9}(?:\.\d{1,2})?)\s*$")
 
 
 def labels() -> dict[str, tuple[str, str]]:
@@ -37,7 +35,6 @@ def labels() -> dict[str, tuple[str, str]]:
         "start": (_("Date of the visit"), _("For example, 27 3 2027")),
         "time": (_("Start time"), _("Use the 24-hour clock, for example 14:30")),
         "duration_minutes": (_("Length of the visit in minutes"), _("For example, 90")),
-        "rate_per_hour": (_("Rate per hour"), _("In pounds, for example 12.50")),
         "pot_id": (_("Funding pot number"), _("The number of the pot that pays for the visit")),
     }
 
@@ -49,7 +46,6 @@ def _messages() -> dict[str, str]:
         "start": _("Enter a real date for the visit"),
         "time": _("Enter a start time like 14:30"),
         "duration_minutes": _("Enter the length of the visit in whole minutes, up to 1440"),
-        "rate_per_hour": _("Enter the rate per hour in pounds, like 12.50"),
         "pot_id": _("Enter the funding pot number"),
     }
 
@@ -74,16 +70,6 @@ class Answers:
 def anchor(name: str) -> str:
     """The element a field's error links to: a date's first input, else the field itself."""
     return f"{name}-day" if name == DATE_FIELD else name
-
-
-def _pennies(text: str) -> int | None:
-    found = _POUNDS.fullmatch(text)
-    if found is None:
-        return None
-    try:
-        return int(Decimal(found.group(1)) * 100)
-    except InvalidOperation:
-        return None
 
 
 def _day(values: dict[str, str]) -> date | None:
@@ -122,11 +108,6 @@ def read(form: FormData, receiver_choices: list[str]) -> tuple[BookIn | None, An
         int(datetime.combine(day, clock, tzinfo=TIMEZONE).timestamp()) if day and clock else None
     )
     body["duration_minutes"] = values.get("duration_minutes", "").strip()
-    for name in MONEY_FIELDS:
-        pennies = _pennies(values.get(name, ""))
-        if pennies is None:
-            found[name] = messages[name]
-        body[name] = pennies
     body["pot_id"] = values.get("pot_id", "").strip()
     for name in extra_fields():
         body[name] = values.get(name, "").strip()
@@ -137,7 +118,7 @@ def read(form: FormData, receiver_choices: list[str]) -> tuple[BookIn | None, An
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "giver"
             found.setdefault(name, messages.get(name, str(error["msg"])))
-    order = ["receiver", "giver", "start", "time", *BookIn.model_fields, *MONEY_FIELDS]
+    order = ["receiver", "giver", "start", "time", *BookIn.model_fields]
     seen: set[str] = set()
     for name in order:
         if name in found and name not in seen:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from eccoo.gateway.web.render import gettext as _
+from eccoo.gateway.web.render import money
 
 
 def appointment_status(status: str) -> str:
@@ -75,7 +76,14 @@ def revert_reason(error: str | None) -> str:
         "CareLedgerStartTooEarly": _("The appointment cannot start in the past."),
         "CareLedgerInvalidDuration": _("The length of the appointment is not valid."),
         "CareLedgerInvalidRate": _("The rate is not valid."),
-        "CareLedgerZeroPayment": _("The appointment would pay nothing: check the rate."),
+        "CareLedgerZeroPayment": _("The appointment is too short to cost a penny."),
+        "CareLedgerNoHourlyRate": _(
+            "The person giving support has not set their hourly rate yet: ask them to set it."
+        ),
+        "CareLedgerOverFunderCap": _(
+            "The hourly price is over what a funder of this pot pays: choose another pot "
+            "or ask the person giving support about their rate."
+        ),
         "CareLedgerUnknownPot": _("There is no funding pot with that number."),
         "CareLedgerPotMismatch": _("That funding pot is not for the person getting support."),
         "CareLedgerNotStarted": _("This can only be done once the appointment has started."),
@@ -100,4 +108,32 @@ def revert_reason(error: str | None) -> str:
     return _(
         "The ledger refused this change. Nothing was changed; check the details and try "
         "again, or ask a coordinator."
+    )
+
+
+def pricing_refusal(refused: Any) -> str:
+    """Why a booking cannot be priced, beside the field it concerns."""
+    field = getattr(refused, "field", None)
+    cap = getattr(refused, "cap_per_hour", None)
+    if field == "pot_id":
+        if isinstance(cap, int):
+            return _(
+                "The hourly price is over this pot's funder cap of %(cap)s an hour: choose "
+                "another pot",
+                cap=money(cap),
+            )
+        return _("The hourly price is over what a funder of this pot pays: choose another pot")
+    if field == "duration_minutes":
+        return _("The visit is too short to cost a penny: make it longer")
+    return _("The person giving support has not set their hourly rate yet: ask them to set it")
+
+
+def contribution_explained(quote: Any) -> str:
+    """The Commons Contribution in one sentence, with this booking's figures."""
+    return _(
+        "The Commons Contribution pays for the cooperative: %(payer)s on top of the price, "
+        "paid by the pot, and %(giver)s taken from the price, %(total)s in all.",
+        payer=money(quote.payer_contribution),
+        giver=money(quote.giver_contribution),
+        total=money(quote.contribution),
     )

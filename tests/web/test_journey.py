@@ -23,6 +23,10 @@ pytestmark = [pytest.mark.geth, pytest.mark.keycloak, pytest.mark.neo4j, pytest.
 UK = ZoneInfo("Europe/London")
 RATE_PENNIES = 1_250  # £12.50 an hour
 MINUTES = 60
+# An hour at £12.50 with the Commons Contribution at 17.5 % on top and 7.5 % off, by hand:
+# price 1250 p; the pot pays 1250 + 218 (1250 x 0.175 = 218.75, floored) = 1468 p;
+# the giver receives 1250 - 93 (93.75, floored) = 1157 p; the cooperative 311 p.
+POT_PAYS, GIVER_RECEIVES, CONTRIBUTION = "£14.68", 1_157, "£3.11"
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +50,7 @@ def cast(live_gateway: Any, realm_users: UserFactory, identity_keycloak: Any) ->
     cast = Cast(live_gateway, realm_users, people)
     cast.register({"receiver": "care_receiver", "giver": "care_giver"})
     cast.pot_id = cast.fund_pot("receiver", 100_000)  # type: ignore[attr-defined]
+    cast.set_rate("giver", RATE_PENNIES)  # bookings are priced from the giver's own rate
     return cast
 
 
@@ -76,7 +81,6 @@ def fill_booking(page: Any, giver: str, pot_id: int) -> None:
     page.fill("#start-year", str(now.year))
     page.fill("#time", now.strftime("%H:%M"))  # this minute: started already, within grace
     page.fill("#duration_minutes", str(MINUTES))
-    page.fill("#rate_per_hour", "12.50")
     page.fill("#pot_id", str(pot_id))
 
 
@@ -97,7 +101,7 @@ def journey(browser: Any, cast: Cast, base: str, axe: str | None) -> int:
         check_page(receiver, axe, "home")
 
     receiver.get_by_role("link", name="Book support").first.click()
-    receiver.get_by_role("button", name="Book").click()  # nothing filled in
+    receiver.get_by_role("button", name="Continue").click()  # nothing filled in
     summary = receiver.locator(".govuk-error-summary")
     assert summary.is_visible()
     assert summary.locator("a[href='#giver']").count() == 1
@@ -107,7 +111,16 @@ def journey(browser: Any, cast: Cast, base: str, axe: str | None) -> int:
     fill_booking(receiver, cast.me["giver"]["address"], cast.pot_id)  # type: ignore[attr-defined]
     if axe:
         check_page(receiver, axe, "book")
-    receiver.get_by_role("button", name="Book").click()
+    receiver.get_by_role("button", name="Continue").click()
+    # Before anything is sent: the price and the Commons Contribution as the chain computes.
+    assert receiver.get_by_role("heading", name="Check the booking").is_visible()
+    prices = receiver.locator(".govuk-summary-list").nth(1)
+    assert prices.get_by_text(POT_PAYS).is_visible()
+    assert prices.get_by_text("£11.57").is_visible()
+    assert prices.get_by_text(CONTRIBUTION).is_visible()
+    if axe:
+        check_page(receiver, axe, "check-booking")
+    receiver.get_by_role("button", name="Book", exact=True).click()
     assert "/web/transactions/" in receiver.url
     if axe:
         check_page(receiver, axe, "transaction-pending")
@@ -130,7 +143,6 @@ def journey(browser: Any, cast: Cast, base: str, axe: str | None) -> int:
     receiver.get_by_role("button", name="Confirm and pay").click()
     wait_until_done(receiver)
 
-    amount = RATE_PENNIES * MINUTES // 60
     deadline = time.monotonic() + 90
     while True:  # the payment is queued right behind the confirmation
         giver.goto(f"{base}/web/appointments/{appointment_id}")
@@ -141,7 +153,7 @@ def journey(browser: Any, cast: Cast, base: str, axe: str | None) -> int:
     if axe:
         check_page(giver, axe, "appointment-paid")
     giver_after = int(cast.ledger.call("CareCoin", "balanceOf", cast.me["giver"]["address"]))
-    assert giver_after > giver_before and giver_after <= giver_before + amount
+    assert giver_after == giver_before + GIVER_RECEIVES
     giver.goto(f"{base}/web")
     assert giver.get_by_text("£").first.is_visible()
     receiver_ctx.close()
@@ -186,14 +198,21 @@ def test_booking_by_keyboard_alone(browser: Any, cast: Cast, live_gateway: Any) 
         "start-year": str(now.year),
         "time": now.strftime("%H:%M"),
         "duration_minutes": "30",
-        "rate_per_hour": "10",
         "pot_id": str(cast.pot_id),  # type: ignore[attr-defined]
     }
     for element_id, text in answers.items():
         tab_to(page, element_id)
         page.keyboard.type(text)
-    page.keyboard.press("Tab")  # the Book button
-    assert page.evaluate("document.activeElement.textContent").strip() == "Book"
+    page.keyboard.press("Tab")  # the Continue button
+    assert page.evaluate("document.activeElement.textContent").strip() == "Continue"
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Check the booking").wait_for()
+    for _ in range(80):  # on to the Book button, by Tab alone
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent").strip() == "Book":
+            break
+    else:
+        raise AssertionError("Tab never reached the Book button")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/web/transactions/.*"))
     wait_until_done(page)

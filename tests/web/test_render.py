@@ -83,7 +83,6 @@ def _form(**values: str) -> FormData:
         "start-year": "2027",
         "time": "14:30",
         "duration_minutes": "90",
-        "rate_per_hour": "12.50",
         "pot_id": "3",
     }
     return FormData({**base, **values})
@@ -93,17 +92,17 @@ def test_the_booking_form_makes_the_api_booking() -> None:
     booking, answers = booking_form.read(_form(), [RECEIVER])
     assert answers.errors == []
     assert booking is not None
-    assert booking.rate_per_hour == 1250 and booking.duration_minutes == 90
+    assert booking.duration_minutes == 90 and booking.pot_id == 3
     assert booking.start == 1_806_157_800  # 27 March 2027 14:30 GMT (summer time starts the 28th)
 
 
 def test_the_booking_form_names_each_bad_field_in_order() -> None:
     booking, answers = booking_form.read(
-        _form(giver="0xabc", **{"start-day": "31", "start-month": "2"}, rate_per_hour="12.5.0"),
+        _form(giver="0xabc", **{"start-day": "31", "start-month": "2"}, duration_minutes="1.5"),
         [RECEIVER],
     )
     assert booking is None
-    assert [field for field, _ in answers.errors] == ["giver", "start-day", "rate_per_hour"]
+    assert [field for field, _ in answers.errors] == ["giver", "start-day", "duration_minutes"]
     booking, answers = booking_form.read(_form(receiver=GIVER), [RECEIVER])
     assert [field for field, _ in answers.errors] == ["receiver"]
 

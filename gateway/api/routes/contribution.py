@@ -110,14 +110,15 @@ def quote(
 ) -> QuotePublic:
     """What booking `giver` for `duration_minutes` from pot `pot_id` costs now: the payer's
     price, the giver's take-home and the contribution, as the chain will compute them."""
-    receiver, arranger = _receiver_and_arranger(ledger, pot_id)
+    receiver, arranger = pot_parties(ledger, pot_id)
     me = caller.member.address
     if receiver is None or (me not in (receiver, arranger) and not caller.has(Hat.COORDINATOR)):
         raise ObjectNotFound("no such pot", field="pot_id")
     return quote_booking(ledger, giver, duration_minutes, pot_id)
 
 
-def _receiver_and_arranger(ledger: LedgerDep, pot_id: int) -> tuple[str | None, str | None]:
+def pot_parties(ledger: LedgerDep, pot_id: int) -> tuple[str | None, str | None]:
+    """The pot's receiver and their arranger now; (None, None) for no such pot."""
     receiver = ledger.call("FundingPots", "receiverOf", pot_id)
     if int(receiver, 16) == 0:
         return None, None
