@@ -203,7 +203,7 @@ async def book(
     if form.get("step") != "send":
         return _check_booking(request, booking, quote, answers)
     submitter, submission = await _submission(request, form, caller, services, ledger)
-    return _after(await api.book(booking, submitter, submission))
+    return _after(await api.book(booking, submitter, submission, ledger))
 
 
 def _check_booking(
