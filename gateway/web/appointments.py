@@ -130,7 +130,11 @@ def _detail(
         (_("Price of the visit"), money(appointment.amount)),
         (_("Commons Contribution paid on top"), money(appointment.payer_contribution)),
         (_("Commons Contribution from the rate"), money(appointment.giver_contribution)),
-        (_("Paid to the person giving support"), money(appointment.paid_amount)),
+        (_("Paid for the visit"), money(appointment.paid_amount)),
+        (
+            _("Paid to the person giving support"),
+            money(appointment.paid_amount - appointment.giver_contribution),
+        ),
         (_("Funding pot"), str(appointment.pot_id)),
     ]
     steps = _steps_open(appointment, address)

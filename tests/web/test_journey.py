@@ -150,6 +150,8 @@ def journey(browser: Any, cast: Cast, base: str, axe: str | None) -> int:
             break
         assert time.monotonic() < deadline, giver.content()[:2000]
         time.sleep(1)
+    paid_to_giver = giver.locator(".govuk-summary-list__row", has_text="Paid to the person")
+    assert paid_to_giver.get_by_text("£11.57").is_visible()
     if axe:
         check_page(giver, axe, "appointment-paid")
     giver_after = int(cast.ledger.call("CareCoin", "balanceOf", cast.me["giver"]["address"]))
