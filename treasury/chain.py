@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eccoo.client.abi import named_output
 from eccoo.client.deployment import Deployment
 from eccoo.treasury.book import Book, period_of
 from eccoo.treasury.errors import InvalidDecision
@@ -84,11 +85,14 @@ def _rows(coin: Any, pots: Any, ledger: Any, start: int, end: int) -> list[dict[
     for e in logs(pots.events.Refunded):
         add(e, "refund", -e.args.amount, e.args.to, pot=e.args.potId, funder=_hex(e.args.funderId))
     for e in logs(ledger.events.AppointmentPaid):
-        if e.args.fee:
+        # Both contributions reach the contribution account: the payer's on top of the
+        # price, the giver's out of it.
+        contribution = e.args.payerContribution + e.args.giverContribution
+        if contribution:
             add(
                 e,
                 "contribution",
-                e.args.fee,
+                contribution,
                 "",
                 pot=e.args.potId,
                 appointment=e.args.appointmentId,
@@ -98,11 +102,23 @@ def _rows(coin: Any, pots: Any, ledger: Any, start: int, end: int) -> list[dict[
 
 def _visit(ledger: Any, membership: Any, appointment_id: int) -> tuple[Any, ...]:
     """A paid visit as an invoice shows it: the giver by pseudonymous member id only."""
-    a = ledger.functions.appointmentOf(appointment_id).call()
-    (_, giver, _, start, minutes, _, _, pot, rate, _, paid, fee) = a
-    pseudonym = _hex(membership.functions.memberIdOf(giver).call())
-    day = datetime.fromtimestamp(start, UTC).date().isoformat()
-    return (appointment_id, pseudonym, pot, day, minutes, rate, paid, fee)
+    raw = ledger.functions.appointmentOf(appointment_id).call()
+    a = named_output(ledger.abi, "appointmentOf", raw)
+    pseudonym = _hex(membership.functions.memberIdOf(a["giver"]).call())
+    day = datetime.fromtimestamp(a["start"], UTC).date().isoformat()
+    # What the visit cost the pot: the price paid plus the payer's Commons Contribution on
+    # top, which is the part of it the invoice names as the contribution.
+    cost = a["paidAmount"] + a["payerContribution"]
+    return (
+        appointment_id,
+        pseudonym,
+        a["potId"],
+        day,
+        a["durationMinutes"],
+        a["ratePerHour"],
+        cost,
+        a["payerContribution"],
+    )
 
 
 def sync_movements(

@@ -40,8 +40,8 @@ class InvoiceLine:
     giver: str  # the giver's pseudonymous member id
     minutes: int
     rate: int  # pennies per hour
-    visit_amount: int  # what the visit cost, all funders together
-    contribution: int  # the Commons Contribution within the visit
+    visit_amount: int  # what the visit cost the pot, all funders together
+    contribution: int  # the payer's Commons Contribution within it (on top of the price)
     charged: int  # this funder's share, drawn from its part of the pot
 
 

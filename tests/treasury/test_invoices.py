@@ -20,7 +20,7 @@ from eccoo.treasury.invoices import invoices_of, issue_invoices, write_invoice_c
 from eccoo.treasury.periods import lock_period
 from eccoo.treasury.settings import TreasurySettings
 from eccoo.treasury.statements import Statement, StatementLine
-from fixtures.ledger import FEE_BPS, LA, NHS, member_id
+from fixtures.ledger import LA, NHS, PAYER_BPS, member_id
 
 from eccoo.errors import AlreadyExists
 
@@ -57,7 +57,10 @@ def test_a_locked_month_is_invoiced_once_per_pot_and_funder(ledger, tmp_path):
     ]
 
     issued = issue_invoices(book, visit_month, "tess")
-    amount, fee = 3_000, 3_000 * FEE_BPS // 10_000  # 90 minutes at £20 an hour
+    # 90 minutes at £20 an hour: a price of 3,000 p, and 525 p on top for the cooperative.
+    contribution = 3_000 * PAYER_BPS // 10_000
+    amount = 3_000 + contribution
+    assert (contribution, amount) == (525, 3_525)
     assert [(i.pot, i.funder, i.total) for i in issued] == sorted(
         [
             (1, "0x" + LA.hex(), amount * 6_000 // 10_000),
@@ -73,7 +76,7 @@ def test_a_locked_month_is_invoiced_once_per_pot_and_funder(ledger, tmp_path):
         line.visit_amount,
         line.contribution,
         line.giver,
-    ) == (appointment, 90, 2_000, amount, fee, "0x" + member_id("giver").hex())
+    ) == (appointment, 90, 2_000, amount, contribution, "0x" + member_id("giver").hex())
     assert len({i.number for i in issued}) == 2
     assert invoices_of(book, visit_month) == issued
 

@@ -10,7 +10,7 @@ from eccoo.treasury.importing import import_statement
 from eccoo.treasury.report import period_report
 from eccoo.treasury.settings import TreasurySettings
 from eccoo.treasury.statements import read_statement
-from fixtures.ledger import FEE_BPS
+from fixtures.ledger import GIVER_BPS, PAYER_BPS
 from fixtures.statements import UK_BANK_CSV
 
 
@@ -26,11 +26,13 @@ def test_pots_contribution_and_unbacked_coin(ledger, tmp_path):
         periods = [r[0] for r in book.db.execute("SELECT DISTINCT period FROM movements")]
         report = period_report(book, max(periods))
         closing = {a.account: a.closing for a in report.accounts}
-        fee = 2_000 * FEE_BPS // 10_000
+        # An hour at £20: the pot pays 2,000 + 350 on top; 150 comes out of the giver's 2,000.
+        payer, giver = 2_000 * PAYER_BPS // 10_000, 2_000 * GIVER_BPS // 10_000
+        assert (payer, giver) == (350, 150)
         assert closing == {
             "coin in circulation": 1_000_000,  # the populated ledger's one mint
-            "pot 1": 300_000 + 200_000 - 2_000,  # two funders' deposits, one visit drawn
-            "Commons Contribution": fee,
+            "pot 1": 300_000 + 200_000 - 2_000 - payer,  # two funders' deposits, one visit
+            "Commons Contribution": payer + giver,
         }
         assert report.unbacked_coin == 1_000_000  # no bank statement yet
         assert report.money_without_coin == 0
