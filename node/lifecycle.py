@@ -125,6 +125,7 @@ def start_network(
     # Seal only from a common head: a signer sealing on a head of its own makes a fork
     # that, at equal difficulty, can deadlock Clique (each side's signers "signed
     # recently" on their side).
+    _settle_tip_fork(manifest)
     _wait(
         lambda: len({head_hash(n) for n in manifest.nodes}) == 1,
         timeout,
@@ -141,6 +142,43 @@ def start_network(
         manifest,
     )
     return manifest
+
+
+def _block_hash(node: NodeEntry, number: int) -> str:
+    return str(rpc.call(node.rpc_url, "eth_getBlockByNumber", [hex(number), False])["hash"])
+
+
+def _settle_tip_fork(manifest: NetworkManifest, grace: float = 15.0) -> None:
+    """Bring nodes stopped on two sides of a fork back to one chain.
+
+    Two out-of-turn blocks at one height have equal difficulty, and geth keeps the one it
+    saw first: a network stopped before the next block decided between them restarts split
+    and, sealing only from a common head, would wait for ever. After `grace` seconds of
+    disagreement the head most nodes hold wins (then the higher, then the larger hash, so
+    every start decides alike); each other node is rewound (`debug_setHead`, over IPC) to
+    where its chain meets the winner's, and takes the winner's blocks from its peers.
+    """
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            if len({head_hash(n) for n in manifest.nodes}) == 1:
+                return
+        except NodeError:
+            pass
+        time.sleep(0.25)
+    heads = {n.index: (head_number(n), head_hash(n)) for n in manifest.nodes}
+    holders: dict[tuple[int, str], list[NodeEntry]] = {}
+    for node in manifest.nodes:
+        holders.setdefault(heads[node.index], []).append(node)
+    winner = max(holders, key=lambda head: (len(holders[head]), head[0], head[1]))
+    reference = holders[winner][0]
+    for node in manifest.nodes:
+        if heads[node.index] == winner:
+            continue
+        height = min(heads[node.index][0], winner[0])
+        while height > 0 and _block_hash(node, height) != _block_hash(reference, height):
+            height -= 1
+        rpc.ipc_call(geth.ipc_path(manifest, node), "debug_setHead", [hex(height)])
 
 
 def head_hash(node: NodeEntry) -> str:
