@@ -155,16 +155,21 @@ def _detail(
 
 @router.get("/book")
 async def book_form(request: Request, caller: WebCaller, ledger: LedgerDep) -> HTMLResponse:
-    return page(request, "book.html", **await _book_context(caller, ledger, booking_form.Answers()))
+    choices = await _receiver_choices(caller, ledger)
+    return page(request, "book.html", **_book_context(caller, choices, booking_form.Answers()))
 
 
-async def _book_context(
-    caller: Caller, ledger: Any, answers: booking_form.Answers
-) -> dict[str, Any]:
+async def _receiver_choices(caller: Caller, ledger: Any) -> list[tuple[str, str, str]]:
+    """Me, and everyone I arrange support for (radio items: value, label, hint)."""
     address = caller.member.address
     arranged = await run_in_threadpool(ledger.logs, "Membership", "ArrangerSet", None, [address])
     receivers = [address, *sorted({e["args"]["receiver"] for e in arranged} - {address})]
-    choices = [(r, _("Me") if r == address else r, "") for r in receivers]
+    return [(r, _("Me") if r == address else r, "") for r in receivers]
+
+
+def _book_context(
+    caller: Caller, choices: list[tuple[str, str, str]], answers: booking_form.Answers
+) -> dict[str, Any]:
     return {
         "title": _("Book support"),
         "answers": answers,
@@ -172,7 +177,7 @@ async def _book_context(
         "labels": booking_form.labels(),
         "extra_fields": booking_form.extra_fields(),
         "receiver_choices": choices,
-        "me": address,
+        "me": caller.member.address,
         "idempotency_key": answers.values.get("idempotency_key") or new_key(),
     }
 
@@ -181,18 +186,24 @@ async def _book_context(
 async def book(
     request: Request, caller: WebCaller, form: WebForm, services: ServicesDep, ledger: LedgerDep
 ) -> Response:
-    context = await _book_context(caller, ledger, booking_form.Answers())
-    booking, answers = booking_form.read(form, [r for r, _l, _h in context["receiver_choices"]])
+    choices = await _receiver_choices(caller, ledger)
+    booking, answers = booking_form.read(form, [r for r, _l, _h in choices])
     if booking is None or form.get("step") == "change":
-        context = await _book_context(caller, ledger, answers)
+        context = _book_context(caller, choices, answers)
         return page(request, "book.html", status_code=422 if booking is None else 200, **context)
     pot_receiver, _arranger = await run_in_threadpool(pot_parties, ledger, booking.pot_id)
     try:
         if pot_receiver != booking.receiver:  # also keeps others' pots' caps unseen
             raise BadRequestField("not this receiver's pot", field="pot_id")
-        quote = await run_in_threadpool(
-            quote_booking, ledger, booking.giver, booking.duration_minutes, booking.pot_id
-        )
+        if form.get("step") != "send":
+            quote = await run_in_threadpool(
+                quote_booking, ledger, booking.giver, booking.duration_minutes, booking.pot_id
+            )
+            return _check_booking(request, booking, quote, answers)
+        # The API's handler prices the booking again before signing: the figures may have
+        # changed since the check page, and a refusal is shown beside its field as here.
+        submitter, submission = await _submission(request, form, caller, services, ledger)
+        return _after(await api.book(booking, submitter, submission, ledger))
     except BadRequestField as refused:  # no rate yet, over a funder's cap, too short to cost
         field = refused.field if refused.field in booking_form.labels() else "giver"
         if pot_receiver is None:
@@ -202,12 +213,8 @@ async def book(
         else:
             message = words.pricing_refusal(refused)
         answers.errors.append((booking_form.anchor(field), message))
-        context = await _book_context(caller, ledger, answers)
+        context = _book_context(caller, choices, answers)
         return page(request, "book.html", status_code=422, **context)
-    if form.get("step") != "send":
-        return _check_booking(request, booking, quote, answers)
-    submitter, submission = await _submission(request, form, caller, services, ledger)
-    return _after(await api.book(booking, submitter, submission, ledger))
 
 
 def _check_booking(
